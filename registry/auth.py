@@ -1,0 +1,64 @@
+"""Bearer-token authentication and role guards, as plain Litestar guard functions.
+
+Guards are `async def` on purpose: Litestar runs a sync guard in a worker thread, where its
+token lookup would share the SQLite connection with a write on the event loop (seen as
+sporadic SQLITE_BUSY_SNAPSHOT under load).
+
+Tokens are looked up by the SHA-256 of the secret (see `Registry.token_for_secret`); the
+secret itself is never stored. A `publisher` may do everything a `procurement` token may.
+"""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from registry.models import Role
+
+ROLES_ALLOWED = {
+    Role.procurement: {Role.procurement, Role.publisher},
+    Role.publisher: {Role.publisher},
+}
+
+
+def authenticate(connection: ASGIConnection) -> tuple[str, Role]:
+    """The (name, role) of the caller's token, or 401."""
+    header = connection.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise NotAuthorizedException(
+            "This endpoint needs an API token: send 'Authorization: Bearer <token>'. "
+            "Ask a publisher for one ('registry token create')."
+        )
+    found = connection.app.state.registry.token_for_secret(secret.strip())
+    if found is None:
+        raise NotAuthorizedException("This API token is not known. Check that it was copied whole.")
+    name, role, revoked = found
+    if revoked:
+        raise NotAuthorizedException("This API token has been revoked. Ask a publisher for a new one.")
+    connection.scope["state"]["actor"] = name
+    return name, Role(role)
+
+
+def requires(role: Role):
+    """A guard that lets through tokens whose role includes `role`."""
+
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        _, has = authenticate(connection)
+        if has not in ROLES_ALLOWED[role]:
+            raise PermissionDeniedException(
+                f"Your token has the role '{has}'; this needs the role '{role}'."
+            )
+
+    guard.__name__ = f"requires_{role}"
+    return guard
+
+
+async def any_token(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """A guard for reads of the registry: any valid token, whatever its role."""
+    authenticate(connection)
+
+
+procurement = requires(Role.procurement)
+publisher = requires(Role.publisher)

@@ -1,0 +1,443 @@
+"""The registry database: connections, rows <-> Structs, and writes with their audit events.
+
+All SQL of the write side lives here. Every write starts with `BEGIN IMMEDIATE` (so
+concurrent writers queue on the busy timeout instead of failing with "database is locked")
+and commits the change together with its audit event, or nothing at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from sqlite_utils import Database
+
+from registry import models
+from registry.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from registry.migrations import migrations
+
+BUSY_TIMEOUT_MS = 10_000
+GENESIS_HASH = "0" * 64
+ENV_DB = "REGISTRY_DB"
+
+
+def default_db_path() -> Path:
+    """`$REGISTRY_DB`, else `$XDG_DATA_HOME/school-whitelist/registry.db` (~/.local/share)."""
+    if env := os.environ.get(ENV_DB):
+        return Path(env)
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "school-whitelist" / "registry.db"
+
+
+def connect(path: str | Path) -> Database:
+    """Open a database with the pragmas every connection needs; create folders on first use."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: we issue BEGIN IMMEDIATE ourselves; check_same_thread=False
+    # because the ASGI test client and the server loop may differ from the opening thread,
+    # while every use stays on one thread at a time.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return Database(conn)
+
+
+def now() -> str:
+    return msgspec.to_builtins(dt.datetime.now(dt.UTC))
+
+
+def _json_fields(struct_type: type) -> frozenset[str]:
+    """Fields stored as JSON text: lists, dicts and nested Structs."""
+    info = msgspec.inspect.type_info(struct_type)
+    nested = (msgspec.inspect.ListType, msgspec.inspect.StructType, msgspec.inspect.DictType)
+
+    def is_nested(t) -> bool:
+        if isinstance(t, msgspec.inspect.UnionType):
+            return any(is_nested(x) for x in t.types)
+        return isinstance(t, nested)
+
+    return frozenset(f.name for f in info.fields if is_nested(f.type))
+
+
+_JSON_FIELDS = {kind: _json_fields(stored) for kind, (_, stored) in models.RECORD_TYPES.items()}
+_META_FIELDS = ("version", "created_at", "updated_at", "archived_at")
+
+
+def to_builtins(record: msgspec.Struct) -> dict[str, Any]:
+    """Every field of a record as JSON-ready builtins, defaults included."""
+    return {k: msgspec.to_builtins(v) for k, v in msgspec.structs.asdict(record).items()}
+
+
+class Registry:
+    """The one entry object of the write side: records, audit log, tokens, policies."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.db = connect(self.path)
+        self.conn = self.db.conn
+
+    def migrate(self) -> None:
+        with self.write():
+            migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Database]:
+        """One write transaction that takes the write lock up front.
+
+        Nested use joins the outer transaction, so a bulk import commits all or nothing.
+        """
+        if self.conn.in_transaction:
+            yield self.db
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def is_empty(self) -> bool:
+        return self._rows("SELECT count(*) AS n FROM vendors")[0]["n"] == 0
+
+    def _rows(self, sql: str, params: list | tuple = ()) -> list[dict[str, Any]]:
+        """All rows at once: a half-read cursor would keep a read snapshot open, and a
+        connection holding one gets SQLITE_BUSY at its next BEGIN IMMEDIATE, without waiting."""
+        cursor = self.conn.execute(sql, params)
+        try:
+            columns = [c[0] for c in cursor.description]
+            return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def _insert(self, table: str, row: dict[str, Any]) -> None:
+        columns = ", ".join(f"[{c}]" for c in row)
+        marks = ", ".join("?" for _ in row)
+        self.conn.execute(f"INSERT INTO [{table}] ({columns}) VALUES ({marks})", list(row.values()))
+
+    # --- records ----------------------------------------------------------------------
+
+    def _row(self, kind: str, record: models.Base) -> dict[str, Any]:
+        row = to_builtins(record)
+        row.pop("tool_ids", None)
+        for name in _JSON_FIELDS[kind]:
+            if name in row and name != "tool_ids":
+                row[name] = None if row[name] is None else json.dumps(row[name], ensure_ascii=False)
+        return row
+
+    def _from_row(self, kind: str, row: dict[str, Any]):
+        stored = models.RECORD_TYPES[kind][1]
+        for name in _JSON_FIELDS[kind]:
+            if isinstance(row.get(name), str):
+                row[name] = json.loads(row[name])
+        if kind == "agreements":
+            row["tool_ids"] = [
+                r["tool_id"]
+                for r in self._rows(
+                    "SELECT tool_id FROM agreement_tools WHERE agreement_id = ? ORDER BY rowid",
+                    [row["id"]],
+                )
+            ]
+        row = {k: v for k, v in row.items() if v is not None}
+        return msgspec.convert(row, stored, strict=False)
+
+    def _fetch(self, kind: str, record_id: str) -> dict[str, Any] | None:
+        rows = self._rows(f"SELECT * FROM [{kind}] WHERE id = ?", [record_id])
+        return rows[0] if rows else None
+
+    def get(self, kind: str, record_id: str):
+        row = self._fetch(kind, record_id)
+        if row is None:
+            raise NotFound(models.SINGULAR[kind], record_id)
+        return self._from_row(kind, row)
+
+    def _check_references(self, kind: str, record: Any) -> None:
+        """Refuse references to records that do not exist (the foreign keys are the backstop)."""
+
+        def exists(table: str, record_id: str) -> dict | None:
+            return self._fetch(table, record_id)
+
+        if kind in ("tools", "agreements") and not exists("vendors", record.vendor_id):
+            raise Invalid.at("$.vendor_id", f"there is no vendor with id '{record.vendor_id}'")
+        if kind == "assessments" and not exists("tools", record.tool_id):
+            raise Invalid.at("$.tool_id", f"there is no tool with id '{record.tool_id}'")
+        if kind == "agreements":
+            for i, tool_id in enumerate(record.tool_ids):
+                tool = exists("tools", tool_id)
+                if tool is None:
+                    raise Invalid.at(f"$.tool_ids[{i}]", f"there is no tool with id '{tool_id}'")
+                if tool["vendor_id"] != record.vendor_id:
+                    raise Invalid.at(
+                        f"$.tool_ids[{i}]",
+                        f"tool '{tool_id}' belongs to vendor '{tool['vendor_id']}', "
+                        f"not to '{record.vendor_id}'",
+                    )
+
+    def _save_tool_ids(self, record: models.AgreementIn) -> None:
+        self.conn.execute("DELETE FROM agreement_tools WHERE agreement_id = ?", [record.id])
+        for tool_id in record.tool_ids:
+            self._insert("agreement_tools", {"agreement_id": record.id, "tool_id": tool_id})
+
+    def create(self, kind: str, data: models.Base, actor: str, source: str | None = None):
+        """Store a new record (version 1) and its `create` event in one transaction."""
+        with self.write():
+            if self._fetch(kind, data.id) is not None:
+                raise Conflict(
+                    f"A {models.SINGULAR[kind]} with id '{data.id}' exists already; "
+                    "choose another id or update that one.",
+                    [],
+                )
+            self._check_references(kind, data)
+            stamp = now()
+            stored_type = models.RECORD_TYPES[kind][1]
+            record = stored_type(
+                **msgspec.structs.asdict(data), version=1, created_at=stamp, updated_at=stamp
+            )
+            record = msgspec.convert(to_builtins(record), stored_type)
+            self._insert(kind, self._row(kind, record))
+            if kind == "agreements":
+                self._save_tool_ids(data)
+            self._event("create", kind, record, None, actor, source)
+        return record
+
+    def update(
+        self,
+        kind: str,
+        record_id: str,
+        data: models.Base,
+        actor: str,
+        expected_version: Collection[int] | None,
+        source: str | None = None,
+    ):
+        """Replace a record's fields if its version is one of `expected_version` (None: any)."""
+        if data.id != record_id:
+            raise Invalid.at("$.id", f"must be '{record_id}', the id in the URL; ids never change")
+        with self.write():
+            before = self._current(kind, record_id, expected_version)
+            self._check_references(kind, data)
+            values = msgspec.structs.asdict(data)
+            if values == {k: getattr(before, k) for k in values}:
+                return before  # unchanged: no new version, no event
+            record = msgspec.structs.replace(
+                before, **values, version=before.version + 1, updated_at=now()
+            )
+            record = msgspec.convert(to_builtins(record), type(before))
+            self._replace(kind, record)
+            if kind == "agreements":
+                self._save_tool_ids(data)
+            self._event("update", kind, record, before, actor, source)
+        return record
+
+    def archive(
+        self, kind: str, record_id: str, actor: str, expected_version: Collection[int] | None
+    ):
+        """Archive instead of delete: the record and its history stay readable."""
+        with self.write():
+            before = self._current(kind, record_id, expected_version)
+            stamp = now()
+            record = msgspec.convert(
+                to_builtins(before) | {"version": before.version + 1, "updated_at": stamp,
+                                       "archived_at": stamp},
+                type(before),
+            )
+            self._replace(kind, record)
+            self._event("archive", kind, record, before, actor, None)
+        return record
+
+    def _current(self, kind: str, record_id: str, expected_version: Collection[int] | None):
+        before = self.get(kind, record_id)
+        if expected_version is not None and before.version not in expected_version:
+            raise PreconditionFailed(
+                f"The {models.SINGULAR[kind]} '{record_id}' is at version {before.version}, "
+                "not the one in If-Match: someone changed it. Read it again and redo your change."
+            )
+        if before.archived_at is not None:
+            raise Conflict(
+                f"The {models.SINGULAR[kind]} '{record_id}' is archived and can no longer change."
+            )
+        return before
+
+    def _replace(self, kind: str, record: models.Base) -> None:
+        row = self._row(kind, record)
+        assignments = ", ".join(f"[{k}] = ?" for k in row if k != "id")
+        self.conn.execute(
+            f"UPDATE [{kind}] SET {assignments} WHERE id = ?",
+            [v for k, v in row.items() if k != "id"] + [record.id],
+        )
+
+    def list(
+        self,
+        kind: str,
+        *,
+        limit: int,
+        offset: int = 0,
+        vendor: str | None = None,
+        category: str | None = None,
+        level: str | None = None,
+        status: str | None = None,
+        tool: str | None = None,
+        q: str | None = None,
+        archived: str = "exclude",
+    ) -> tuple[list, int]:
+        """One page of records, oldest id first, and the total that match the filters."""
+        where, params = [], []
+        if vendor:
+            where.append("vendor_id = ?" if kind != "vendors" else "id = ?")
+            params.append(vendor)
+        if category:
+            where.append("category = ?")
+            params.append(category)
+        if level:
+            where.append("EXISTS (SELECT 1 FROM json_each(levels) WHERE value = ?)")
+            params.append(level)
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if tool:
+            where.append(
+                "tool_id = ?"
+                if kind == "assessments"
+                else "id IN (SELECT agreement_id FROM agreement_tools WHERE tool_id = ?)"
+            )
+            params.append(tool)
+        if q:
+            text_columns = {"vendors": ["name"], "tools": ["name", "description"],
+                            "agreements": ["party"], "assessments": ["assessor", "public_summary"]}
+            like = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in ["id", *text_columns[kind]])
+            where.append(f"({like})")
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params.extend([pattern] * (1 + len(text_columns[kind])))
+        if archived == "exclude":
+            where.append("archived_at IS NULL")
+        elif archived == "only":
+            where.append("archived_at IS NOT NULL")
+        clause = " WHERE " + " AND ".join(where) if where else ""
+        total = self._rows(f"SELECT count(*) AS n FROM [{kind}]{clause}", params)[0]["n"]
+        rows = self._rows(
+            f"SELECT * FROM [{kind}]{clause} ORDER BY id LIMIT ? OFFSET ?", [*params, limit, offset]
+        )
+        return [self._from_row(kind, row) for row in rows], total
+
+    def all(self, kind: str, include_archived: bool = False) -> list:
+        """Every record of a kind, for verdicts, exports and publishing."""
+        where = "" if include_archived else " WHERE archived_at IS NULL"
+        return [self._from_row(kind, row) for row in self._rows(f"SELECT * FROM [{kind}]{where} ORDER BY id")]
+
+    # --- the audit log ------------------------------------------------------------------
+
+    def _event(self, action, kind, record, before, actor, source, record_id=None) -> None:
+        after_doc = None if record is None else to_builtins(record)
+        before_doc = None if before is None else to_builtins(before)
+        changed = sorted(
+            k
+            for k in (after_doc or before_doc or {})
+            if k not in _META_FIELDS and (before_doc or {}).get(k) != (after_doc or {}).get(k)
+        )
+        if action == "archive":
+            changed = ["archived_at"]
+        prev = self._rows("SELECT hash FROM events ORDER BY id DESC LIMIT 1")
+        event = {
+            "at": now(),
+            "actor": actor,
+            "action": action,
+            "kind": kind,
+            "record_id": record_id or record.id,
+            "version": getattr(record, "version", 0),
+            "changed": changed,
+            "before": before_doc,
+            "after": after_doc,
+            "source": source,
+            "prev_hash": prev[0]["hash"] if prev else GENESIS_HASH,
+        }
+        event["hash"] = event_hash(event)
+        row = {k: json.dumps(v, ensure_ascii=False) if k in ("changed", "before", "after") else v
+               for k, v in event.items()}
+        self._insert("events", row)
+
+    def history(self, kind: str, record_id: str) -> list[models.Event]:
+        self.get(kind, record_id)
+        return self.events("kind = ? AND record_id = ?", [kind, record_id])
+
+    def events(self, where: str = "1", params: list | None = None) -> list[models.Event]:
+        out = []
+        for row in self._rows(f"SELECT * FROM events WHERE {where} ORDER BY id", params or []):
+            row.pop("prev_hash")
+            for k in ("changed", "before", "after"):
+                row[k] = json.loads(row[k]) if row[k] is not None else None
+            out.append(msgspec.convert({k: v for k, v in row.items() if v is not None},
+                                       models.Event))
+        return out
+
+    def verify_events(self) -> list[str]:
+        """Recompute the hash chain; return one line per event that was edited or removed."""
+        problems, prev = [], GENESIS_HASH
+        for row in self._rows("SELECT * FROM events ORDER BY id"):
+            stored = row.pop("hash")
+            event = {k: json.loads(v) if k in ("changed", "before", "after") and v else v
+                     for k, v in row.items() if k != "id"}
+            if row["prev_hash"] != prev:
+                problems.append(f"event {row['id']}: the chain breaks before it (removed or reordered)")
+            if event_hash(event) != stored:
+                problems.append(f"event {row['id']}: its content does not match its hash (edited)")
+            prev = stored
+        return problems
+
+    # --- tokens ---------------------------------------------------------------------------
+
+    def create_token(self, name: str, role: models.Role) -> tuple[models.ApiToken, str]:
+        """Create a token; the secret is returned once and only its hash is stored."""
+        secret = "wlr_" + secrets.token_urlsafe(32)
+        token = models.ApiToken(
+            id=secrets.token_hex(4), name=name, role=role, created_at=dt.datetime.now(dt.UTC)
+        )
+        with self.write():
+            if self._rows("SELECT 1 FROM tokens WHERE name = ?", [name]):
+                raise Conflict(f"A token named '{name}' exists already; choose another name.")
+            self._insert("tokens", to_builtins(token) | {"token_hash": hash_token(secret)})
+        return token, secret
+
+    def tokens(self) -> list[models.ApiToken]:
+        rows = self._rows(
+            "SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY created_at"
+        )
+        return [msgspec.convert({k: v for k, v in r.items() if v}, models.ApiToken) for r in rows]
+
+    def revoke_token(self, name_or_id: str) -> models.ApiToken:
+        with self.write():
+            cursor = self.conn.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE (name = ? OR id = ?) AND revoked_at IS NULL",
+                [now(), name_or_id, name_or_id],
+            )
+            if cursor.rowcount == 0:
+                raise NotFound("active token", name_or_id)
+        return next(t for t in self.tokens() if name_or_id in (t.name, t.id))
+
+    def token_for_secret(self, secret: str) -> tuple[str, str, bool] | None:
+        """(name, role, revoked) of the token with this secret, or None."""
+        rows = self._rows(
+            "SELECT name, role, revoked_at FROM tokens WHERE token_hash = ?", [hash_token(secret)]
+        )
+        return (rows[0]["name"], rows[0]["role"], rows[0]["revoked_at"] is not None) if rows else None
+
+
+def hash_token(secret: str) -> str:
+    # Tokens are 256-bit random strings, so a plain SHA-256 is as good as a slow KDF here.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def event_hash(event: dict[str, Any]) -> str:
+    body = {k: v for k, v in event.items() if k not in ("id", "hash")}
+    return hashlib.sha256(msgspec.json.encode(body, order="sorted")).hexdigest()

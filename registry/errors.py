@@ -1,0 +1,137 @@
+"""One small exception family that names what and which, and msgspec errors made readable.
+
+Every error that reaches a user carries a status, a one-sentence `detail` a person can act on
+and, where a field is to blame, a list of `FieldError`s with the field's path.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+from registry import models
+
+
+class FieldError(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One thing wrong with one field: where (JSONPath and JSON pointer) and what."""
+
+    field: str
+    pointer: str
+    message: str
+    location: str = "body"
+
+
+class RegistryError(Exception):
+    """Base of the family; `status` is the HTTP status the API answers with."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class NotFound(RegistryError):
+    status = 404
+    title = "Not found"
+
+    def __init__(self, kind: str, record_id: str):
+        super().__init__(f"No {kind} with id '{record_id}'.")
+
+
+class Conflict(RegistryError):
+    status = 409
+    title = "Conflict"
+
+
+class Invalid(RegistryError):
+    status = 422
+    title = "Invalid input"
+
+    @classmethod
+    def at(cls, path: str, message: str) -> Invalid:
+        error = field_error(path, message)
+        return cls(f"{error.field}: {message}.", [error])
+
+
+class PreconditionRequired(RegistryError):
+    status = 428
+    title = "Precondition required"
+
+
+class PreconditionFailed(RegistryError):
+    status = 412
+    title = "Precondition failed"
+
+
+# Patterns from models.py turned into sentences; msgspec itself only says "matching regex".
+_PATTERN_MESSAGES = {
+    models.Slug: "must be a slug: lower-case letters, digits and hyphens, starting with a "
+    "letter or digit, at most 64 characters (for example 'rekenrijk')",
+    models.KvkNumber: "must be a KvK number of exactly 8 digits (for example '12345678')",
+    models.HttpUrl: "must be an absolute http:// or https:// URL",
+    models.Host: "must be a host name in lower case such as 'app.example.nl' "
+    "(internationalised names in punycode, no scheme, port or path)",
+    models.Email: "must be an e-mail address",
+}
+# msgspec quotes the pattern as Python's repr does (backslashes doubled): match both forms.
+_PATTERNS = {
+    form: message
+    for alias, message in _PATTERN_MESSAGES.items()
+    for meta in alias.__metadata__
+    if getattr(meta, "pattern", None)
+    for form in (meta.pattern, repr(meta.pattern)[1:-1])
+}
+_REGEX = re.compile(r"Expected `str` matching regex '(?P<pattern>.*)'$")
+_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(?P<name>[^`]+)`$")
+_MISSING_FIELD = re.compile(r"Object missing required field `(?P<name>[^`]+)`$")
+_POST_INIT_FIELD = re.compile(r"^`(?P<name>[a-z_]+)`")
+_ENUM = re.compile(r"Invalid enum value '(?P<value>.*)'$")
+
+
+def pointer(path: str) -> str:
+    """JSON pointer (RFC 6901) for a msgspec JSONPath such as `$.tools[3].domains[0]`."""
+    parts = re.findall(r"\.([^.\[]+)|\[(\d+)\]", path.removeprefix("$"))
+    tokens = [name or index for name, index in parts]
+    return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in tokens)
+
+
+def field_error(path: str, message: str) -> FieldError:
+    return FieldError(field=path, pointer=pointer(path), message=message)
+
+
+def field_errors(error: msgspec.ValidationError | msgspec.DecodeError, root: str = "$") -> FieldError:
+    """Turn msgspec's one-line error into a FieldError whose path names the field itself."""
+    text = str(error)
+    message, _, at = text.rpartition(" - at `")
+    if not message:
+        message, at = text, "$`"
+    path = root + at.rstrip("`").removeprefix("$")
+    if m := _REGEX.match(message):
+        message = _PATTERNS.get(m["pattern"], f"does not have the expected form ({m['pattern']})")
+    elif m := _UNKNOWN_FIELD.match(message):
+        path, message = f"{path}.{m['name']}", "is not a known field; remove it or check its spelling"
+    elif m := _MISSING_FIELD.match(message):
+        path, message = f"{path}.{m['name']}", "is required"
+    elif m := _ENUM.match(message):
+        message = f"'{m['value']}' is not one of the allowed values"
+    elif m := _POST_INIT_FIELD.match(message):
+        path = f"{path}.{m['name']}"
+    message = message[0].lower() + message[1:] if message else message
+    return field_error(path, message)
+
+
+def decode(data: bytes | dict, type_: type, root: str = "$"):
+    """Decode JSON bytes or convert builtins into `type_`, raising `Invalid` with the field path."""
+    try:
+        if isinstance(data, bytes | str):
+            return msgspec.json.decode(data, type=type_)
+        return msgspec.convert(data, type_)
+    except msgspec.ValidationError as exc:
+        error = field_errors(exc, root)
+        raise Invalid(f"{error.field}: {error.message}.", [error]) from None
+    except msgspec.DecodeError as exc:
+        raise RegistryError(f"The body is not valid JSON: {exc}.") from None

@@ -1,0 +1,454 @@
+"""The registry's records as msgspec Structs: what a client may send and what the server owns.
+
+Constraints live in the types. Cross-field rules (dates in order, conditions with
+`approved_with_conditions`) live in `__post_init__` and name the field first, in backticks,
+so error reports can point at it (see `errors.field_errors`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+# ISO 3166-1 alpha-2, officially assigned codes.
+COUNTRY_CODES = frozenset(
+    """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+    BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO
+    DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU
+    GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW
+    KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU
+    MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW
+    PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF
+    TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA
+    ZM ZW""".split()
+)
+
+Slug = Annotated[
+    str,
+    Meta(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,63}$",
+        description="Stable, URL-safe id: lower-case letters, digits and hyphens, at most 64.",
+        examples=["rekenrijk"],
+    ),
+]
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+ShortText = Annotated[str, Meta(min_length=1, max_length=500)]
+LongText = Annotated[str, Meta(max_length=5000)]
+KvkNumber = Annotated[
+    str, Meta(pattern=r"^[0-9]{8}$", description="Dutch Chamber of Commerce number: 8 digits.")
+]
+Country = Annotated[
+    Literal[tuple(sorted(COUNTRY_CODES))],  # type: ignore[misc]
+    Meta(description="ISO 3166-1 alpha-2 country code, upper case (NL, DE, US)."),
+]
+HttpUrl = Annotated[
+    str,
+    Meta(
+        pattern=r"^https?://[^\s/?#@\\]+(?:[/?#][^\s]*)?$",
+        max_length=2000,
+        description="An absolute http(s) URL.",
+        examples=["https://www.example.nl/privacy"],
+    ),
+]
+Host = Annotated[
+    str,
+    Meta(
+        pattern=r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$",
+        description="A host name in lower case, internationalised names in punycode (xn--).",
+        examples=["app.rekenrijk.nl"],
+    ),
+]
+Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Condition = Annotated[str, Meta(min_length=3, max_length=300)]
+Count = Annotated[int, Meta(ge=0, le=100_000)]
+
+
+class CovenantStatus(StrEnum):
+    participant = "participant"
+    supporter = "supporter"
+    none = "none"
+
+
+class Category(StrEnum):
+    learning_material = "learning_material"
+    practice = "practice"
+    assessment = "assessment"
+    pupil_administration = "pupil_administration"
+    communication = "communication"
+    productivity = "productivity"
+    content_creation = "content_creation"
+    ai_assistant = "ai_assistant"
+    other = "other"
+
+
+class Level(StrEnum):
+    PO = "PO"
+    VO = "VO"
+    SO = "SO"
+
+
+class Audience(StrEnum):
+    pupils = "pupils"
+    teachers = "teachers"
+    staff = "staff"
+    parents = "parents"
+
+
+class PseudonymisationStatus(StrEnum):
+    compliant = "compliant"
+    non_compliant = "non_compliant"
+    not_applicable = "not_applicable"
+    unknown = "unknown"
+
+
+class ChainRole(StrEnum):
+    las = "LAS"
+    elo = "ELO"
+    distributor = "distributor"
+    publisher = "publisher"
+    other = "other"
+
+
+class ModelVersion(StrEnum):
+    model_4 = "model_4"
+    model_3 = "model_3"
+    model_2 = "model_2"
+    general = "general"
+    own = "own"
+
+
+class AgreementStatus(StrEnum):
+    offered = "offered"
+    in_review = "in_review"
+    signed = "signed"
+    terminated = "terminated"
+
+
+class AssessmentKind(StrEnum):
+    dpia = "dpia"
+    privacy_quickscan = "privacy_quickscan"
+    security = "security"
+
+
+class AssessmentStatus(StrEnum):
+    draft = "draft"
+    final = "final"
+    withdrawn = "withdrawn"
+
+
+class Outcome(StrEnum):
+    approved = "approved"
+    approved_with_conditions = "approved_with_conditions"
+    rejected = "rejected"
+
+
+class Risk(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class Role(StrEnum):
+    procurement = "procurement"
+    publisher = "publisher"
+
+
+class ReviewStatus(StrEnum):
+    open = "open"
+    linked = "linked"
+    closed = "closed"
+
+
+class Base(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Base for every shape on the wire; unknown fields are an error, not silently dropped."""
+
+
+def _after(later: dt.date | None, earlier: dt.date | None, later_name: str, earlier_name: str):
+    if later is not None and earlier is not None and later <= earlier:
+        raise ValueError(f"`{later_name}` must be after `{earlier_name}` ({earlier.isoformat()})")
+
+
+def _unique(values: list, name: str):
+    if len(set(values)) != len(values):
+        raise ValueError(f"`{name}` lists the same value twice")
+
+
+# --- nested parts -------------------------------------------------------------------------
+
+
+class Certification(Base, kw_only=True):
+    name: Name
+    certified_on: dt.date | None = None
+    valid_until: dt.date | None = None
+
+    def __post_init__(self):
+        _after(self.valid_until, self.certified_on, "valid_until", "certified_on")
+
+
+class PrivacyContact(Base, kw_only=True):
+    """Internal: never published."""
+
+    name: Name | None = None
+    email: Email | None = None
+    phone: Annotated[str, Meta(pattern=r"^[0-9 +()-]{6,20}$")] | None = None
+
+
+class ToolDomain(Base, kw_only=True):
+    host: Host
+    include_subdomains: bool = False
+
+
+class DataCategory(Base, kw_only=True):
+    name: Name
+    special: bool = False
+    bsn: bool = False
+
+
+class SubProcessor(Base, kw_only=True):
+    name: Name
+    activity: ShortText
+    country: Country
+
+
+class Pseudonymisation(Base, kw_only=True):
+    status: PseudonymisationStatus = PseudonymisationStatus.unknown
+    chain_role: ChainRole | None = None
+    uses_eck_id: bool = False
+    checked_on: dt.date | None = None
+    evidence_url: HttpUrl | None = None
+
+
+class RiskCounts(Base, kw_only=True):
+    low: Count = 0
+    medium: Count = 0
+    high: Count = 0
+
+
+# --- records as a client sends them ---------------------------------------------------------
+
+
+class VendorIn(Base, kw_only=True):
+    id: Slug
+    name: Name
+    kvk_number: KvkNumber | None = None
+    country: Country
+    website: HttpUrl | None = None
+    covenant_status: CovenantStatus = CovenantStatus.none
+    covenant_since: dt.date | None = None
+    certifications: list[Certification] = []
+    privacy_contact: PrivacyContact | None = None
+    internal_notes: LongText | None = None
+
+    def __post_init__(self):
+        if self.covenant_since is not None and self.covenant_status == CovenantStatus.none:
+            raise ValueError("`covenant_since` is only meaningful with a covenant status")
+
+
+class ToolIn(Base, kw_only=True):
+    id: Slug
+    vendor_id: Slug
+    name: Name
+    description: LongText = ""
+    website: HttpUrl | None = None
+    domains: Annotated[list[ToolDomain], Meta(max_length=50)] = []
+    category: Category
+    levels: Annotated[list[Level], Meta(min_length=1)]
+    audience: list[Audience] = []
+    free_of_charge: bool = False
+    minimum_age: Annotated[int, Meta(ge=0, le=99)] | None = None
+    usable_without_personal_data: bool = False
+    processes_personal_data: bool = True
+    data_categories: list[DataCategory] = []
+    data_locations: list[Country] = []
+    sub_processors: list[SubProcessor] = []
+    retention: ShortText | None = None
+    no_commercial_use: bool = False
+    no_ads: bool = False
+    no_profiling: bool = False
+    pseudonymisation: Pseudonymisation = msgspec.field(default_factory=Pseudonymisation)
+    internal_notes: LongText | None = None
+
+    def __post_init__(self):
+        _unique(self.levels, "levels")
+        _unique(self.audience, "audience")
+        _unique(self.data_locations, "data_locations")
+        _unique([d.host for d in self.domains], "domains")
+
+
+class AgreementIn(Base, kw_only=True):
+    id: Slug
+    vendor_id: Slug
+    tool_ids: Annotated[list[Slug], Meta(min_length=1, max_length=500)]
+    model_version: ModelVersion
+    status: AgreementStatus
+    signed_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    deviations: bool = False
+    deviations_summary: LongText | None = None
+    privacybijsluiter_url: HttpUrl | None = None
+    privacybijsluiter_version: Annotated[str, Meta(min_length=1, max_length=50)] | None = None
+    party: Name = "sector"
+    internal_notes: LongText | None = None
+
+    def __post_init__(self):
+        _unique(self.tool_ids, "tool_ids")
+        _after(self.expires_on, self.signed_on, "expires_on", "signed_on")
+        if self.status == AgreementStatus.signed and self.signed_on is None:
+            raise ValueError("`signed_on` is required when the status is `signed`")
+        if self.deviations and not self.deviations_summary:
+            raise ValueError("`deviations_summary` is required when `deviations` is true")
+
+
+class AssessmentIn(Base, kw_only=True):
+    id: Slug
+    tool_id: Slug
+    kind: AssessmentKind
+    assessor: Name
+    assessed_on: dt.date
+    valid_until: dt.date | None = None
+    status: AssessmentStatus
+    outcome: Outcome | None = None
+    residual_risk: Risk | None = None
+    risk_counts: RiskCounts = msgspec.field(default_factory=RiskCounts)
+    conditions: Annotated[list[Condition], Meta(max_length=30)] = []
+    public_summary: LongText | None = None
+    internal_notes: LongText | None = None
+    source_url: HttpUrl | None = None
+
+    def __post_init__(self):
+        _after(self.valid_until, self.assessed_on, "valid_until", "assessed_on")
+        if self.status == AssessmentStatus.final:
+            if self.outcome is None:
+                raise ValueError("`outcome` is required when the status is `final`")
+            if self.residual_risk is None:
+                raise ValueError("`residual_risk` is required when the status is `final`")
+        if self.outcome == Outcome.approved_with_conditions and not self.conditions:
+            raise ValueError(
+                "`conditions` must list at least one condition when the outcome is "
+                "`approved_with_conditions`"
+            )
+
+
+# --- records as the server stores and returns them ----------------------------------------
+
+
+class Vendor(VendorIn, kw_only=True):
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    archived_at: dt.datetime | None = None
+
+
+class Tool(ToolIn, kw_only=True):
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    archived_at: dt.datetime | None = None
+
+
+class Agreement(AgreementIn, kw_only=True):
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    archived_at: dt.datetime | None = None
+
+
+class Assessment(AssessmentIn, kw_only=True):
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    archived_at: dt.datetime | None = None
+
+
+# --- review requests, the audit log, tokens -----------------------------------------------
+
+
+class ReviewRequestIn(Base, kw_only=True):
+    """What an anonymous teacher sends; no personal data is asked for."""
+
+    tool_name: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    url: Annotated[str, Meta(min_length=1, max_length=2000)] | None = None
+    school: Annotated[str, Meta(max_length=200)] | None = None
+    reason: Annotated[str, Meta(max_length=1000)] | None = None
+
+    def __post_init__(self):
+        if not (self.tool_name or self.url):
+            raise ValueError("`tool_name` or `url` is required: say which tool to review")
+
+
+class ReviewRequest(Base, kw_only=True):
+    id: Slug
+    tool_name: str | None = None
+    url: str | None = None
+    host: str | None = None
+    school: str | None = None
+    reason: str | None = None
+    status: ReviewStatus = ReviewStatus.open
+    count: int = 1
+    tool_id: Slug | None = None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ReviewRequestUpdate(Base, kw_only=True):
+    status: ReviewStatus
+    tool_id: Slug | None = None
+
+    def __post_init__(self):
+        if self.status == ReviewStatus.linked and self.tool_id is None:
+            raise ValueError("`tool_id` is required when the status is `linked`")
+
+
+class Event(Base, kw_only=True):
+    """One entry of the append-only audit log."""
+
+    id: int
+    at: dt.datetime
+    actor: str
+    action: Literal["create", "update", "archive", "import", "replace_policy", "link", "close"]
+    kind: str
+    record_id: str
+    version: int
+    changed: list[str] = []
+    before: dict | None = None
+    after: dict | None = None
+    source: str | None = None
+    hash: str
+
+
+class ApiToken(Base, kw_only=True):
+    """A token as listed: the secret itself is never stored, only its SHA-256 hash."""
+
+    id: str
+    name: str
+    role: Role
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+
+class Bundle(Base, kw_only=True):
+    """Records of every kind in one file: the import and export format, and the demo data."""
+
+    schema: str | None = msgspec.field(default=None, name="$schema")
+    demo: bool = False
+    description: str | None = None
+    vendors: list[VendorIn] = []
+    tools: list[ToolIn] = []
+    agreements: list[AgreementIn] = []
+    assessments: list[AssessmentIn] = []
+
+
+RECORD_TYPES: dict[str, tuple[type[Base], type[Base]]] = {
+    "vendors": (VendorIn, Vendor),
+    "tools": (ToolIn, Tool),
+    "agreements": (AgreementIn, Agreement),
+    "assessments": (AssessmentIn, Assessment),
+}
+"""Per kind of record (its table and URL segment): the input shape and the stored shape."""
+
+SINGULAR = {"vendors": "vendor", "tools": "tool", "agreements": "agreement", "assessments": "assessment"}

@@ -1,0 +1,85 @@
+"""The `registry` command line: tokens, errors as one line, and the README that documents it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+from registry.cli import main
+from registry.db import Registry
+
+ROOT = Path(__file__).parent.parent
+
+
+def run(*args: str, db: Path):
+    return CliRunner().invoke(main, [*args, "--db", str(db)], catch_exceptions=False)
+
+
+def test_token_create_list_revoke(tmp_path):
+    db = tmp_path / "r.db"
+    created = run("token", "create", "--name", "inkoop-sivon", "--role", "procurement", db=db)
+    assert created.exit_code == 0
+    secret = created.output.strip().splitlines()[-1]
+    assert re.fullmatch(r"wlr_[A-Za-z0-9_-]{43}", secret)
+    assert "Store it now; it is not shown again" in created.output
+
+    listed = run("token", "list", db=db)
+    assert "inkoop-sivon" in listed.output and "procurement" in listed.output
+    assert secret not in listed.output
+
+    registry = Registry(db)
+    assert registry.token_for_secret(secret) == ("inkoop-sivon", "procurement", False)
+    registry.close()
+
+    revoked = run("token", "revoke", "inkoop-sivon", db=db)
+    assert revoked.output.strip() == "Revoked token 'inkoop-sivon'."
+    registry = Registry(db)
+    assert registry.token_for_secret(secret)[2] is True
+    registry.close()
+
+
+def test_errors_are_one_line_and_exit_1(tmp_path):
+    db = tmp_path / "r.db"
+    run("token", "create", "--name", "a", "--role", "publisher", db=db)
+    again = CliRunner().invoke(main, ["token", "create", "--name", "a", "--role", "publisher",
+                                      "--db", str(db)])
+    assert again.exit_code == 1
+    assert again.output.strip() == "Error: A token named 'a' exists already; choose another name."
+    missing = CliRunner().invoke(main, ["token", "revoke", "nobody", "--db", str(db)])
+    assert missing.exit_code == 1
+    assert missing.output.strip() == "Error: No active token with id 'nobody'."
+
+
+def test_bad_role_is_refused_by_click(tmp_path):
+    result = CliRunner().invoke(main, ["token", "create", "--name", "x", "--role", "admin",
+                                       "--db", str(tmp_path / "r.db")])
+    assert result.exit_code == 2
+    assert "'admin' is not one of 'procurement', 'publisher'" in result.output
+
+
+def commands(group: click.Group, prefix: str = "registry") -> list[str]:
+    out = []
+    for name, command in group.commands.items():
+        out.append(f"{prefix} {name}")
+        if isinstance(command, click.Group):
+            out.extend(commands(command, f"{prefix} {name}"))
+    return out
+
+
+def test_every_command_is_in_the_readme_and_has_help():
+    readme = (ROOT / "README.md").read_text()
+    for command in commands(main):
+        assert command in readme, f"README.md does not mention `{command}`"
+    for command in commands(main):
+        args = command.split()[1:] + ["--help"]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    test_command = re.search(r"<!-- test-command -->\n```sh\n(.+?)\n```", readme, re.S)[1]
+    assert test_command in (ROOT / ".ci" / "run").read_text()
