@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from litestar.static_files import create_static_files_router
 
 from registry import db as storage
 from registry.api.problems import EXCEPTION_HANDLERS
+from registry.api import policy as policy_api
 from registry.api.records import CONTROLLERS
 
 DOCS_ASSETS = "/api/docs/assets"
@@ -27,6 +30,8 @@ class Settings:
     db_path: Path = field(default_factory=storage.default_db_path)
     demo: bool = True
     max_body_size: int = DEFAULT_MAX_BODY
+    today: Callable[[], dt.date] = dt.date.today
+    """The clock of verdicts; tests pass a fixed day."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -88,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def open_registry(app: Litestar) -> None:
         prepare(settings.db_path, settings.demo)
         app.state.registry = storage.Registry(settings.db_path)
+        app.state.today = settings.today
 
     def close_registry(app: Litestar) -> None:
         app.state.registry.close()
@@ -98,7 +104,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[health, docs_assets, Router("/api", route_handlers=CONTROLLERS)],
+        route_handlers=[health, docs_assets, Router("/api", route_handlers=CONTROLLERS),
+                        *policy_api.HANDLERS],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=_docs(),
         on_startup=[open_registry],

@@ -282,7 +282,7 @@ class Registry:
         self,
         kind: str,
         *,
-        limit: int,
+        limit: int | None,
         offset: int = 0,
         vendor: str | None = None,
         category: str | None = None,
@@ -292,7 +292,7 @@ class Registry:
         q: str | None = None,
         archived: str = "exclude",
     ) -> tuple[list, int]:
-        """One page of records, oldest id first, and the total that match the filters."""
+        """One page of records by id (`limit` None: all), and the total that match the filters."""
         where, params = [], []
         if vendor:
             where.append("vendor_id = ?" if kind != "vendors" else "id = ?")
@@ -327,7 +327,8 @@ class Registry:
         clause = " WHERE " + " AND ".join(where) if where else ""
         total = self._rows(f"SELECT count(*) AS n FROM [{kind}]{clause}", params)[0]["n"]
         rows = self._rows(
-            f"SELECT * FROM [{kind}]{clause} ORDER BY id LIMIT ? OFFSET ?", [*params, limit, offset]
+            f"SELECT * FROM [{kind}]{clause} ORDER BY id LIMIT ? OFFSET ?",
+            [*params, -1 if limit is None else limit, offset],
         )
         return [self._from_row(kind, row) for row in rows], total
 
@@ -338,9 +339,13 @@ class Registry:
 
     # --- the audit log ------------------------------------------------------------------
 
-    def _event(self, action, kind, record, before, actor, source, record_id=None) -> None:
+    def _event(self, action, kind, record, before, actor, source) -> None:
         after_doc = None if record is None else to_builtins(record)
         before_doc = None if before is None else to_builtins(before)
+        self._log(action, kind, record.id, record.version, before_doc, after_doc, actor, source)
+
+    def _log(self, action, kind, record_id, version, before_doc, after_doc, actor, source):
+        """Append one event; its hash covers the previous event's hash (a chain)."""
         changed = sorted(
             k
             for k in (after_doc or before_doc or {})
@@ -354,8 +359,8 @@ class Registry:
             "actor": actor,
             "action": action,
             "kind": kind,
-            "record_id": record_id or record.id,
-            "version": getattr(record, "version", 0),
+            "record_id": record_id,
+            "version": version,
             "changed": changed,
             "before": before_doc,
             "after": after_doc,
@@ -394,6 +399,46 @@ class Registry:
                 problems.append(f"event {row['id']}: its content does not match its hash (edited)")
             prev = stored
         return problems
+
+    # --- policies -------------------------------------------------------------------------
+
+    def policy_documents(self) -> list[dict[str, Any]]:
+        """Every stored policy version, oldest first, with its document as builtins."""
+        rows = self._rows("SELECT * FROM policies ORDER BY rowid")
+        return [row | {"document": json.loads(row["document"])} for row in rows]
+
+    def save_policy(
+        self, document: dict[str, Any], actor: str, expected_version: Collection[str] | None
+    ) -> None:
+        """Store a new policy version; the previous ones are kept. `expected_version` is the
+        version the change was based on (None: any); the new version must be new."""
+        version = document["version"]
+        with self.write():
+            current = self._rows("SELECT version FROM policies ORDER BY rowid DESC LIMIT 1")
+            current_version = current[0]["version"] if current else None
+            if expected_version is not None and current_version not in expected_version:
+                raise PreconditionFailed(
+                    f"The policy is at version {current_version}, not the one in If-Match: "
+                    "someone changed it. Read it again and redo your change."
+                )
+            if self._rows("SELECT 1 FROM policies WHERE version = ?", [version]):
+                raise Conflict(
+                    f"Policy version {version} exists already; versions are never reused. "
+                    "Give the new policy a new version."
+                )
+            self._insert("policies", {
+                "version": version,
+                "effective_on": document["effective_on"],
+                "document": json.dumps(document, ensure_ascii=False),
+                "created_at": now(),
+                "actor": actor,
+            })
+            before = self._rows("SELECT document FROM policies WHERE version = ?",
+                                [current_version]) if current_version else []
+            self._log(
+                "replace_policy", "policy", version, len(self.policy_documents()),
+                json.loads(before[0]["document"]) if before else None, document, actor, None,
+            )
 
     # --- tokens ---------------------------------------------------------------------------
 

@@ -171,7 +171,7 @@ def _judge(tool, agreements, assessments, rules: Rules, today):
     relevant = [a for a in assessments if a.kind in kinds]
     finals = [a for a in relevant if a.status == AssessmentStatus.final]
     latest = max(finals, key=lambda a: (a.assessed_on, a.id), default=None)
-    current = latest if latest and _last_valid_day(latest, rules) >= today else None
+    current = latest if latest and last_valid_day(latest, rules) >= today else None
     draft_open = any(a.status == AssessmentStatus.draft for a in relevant)
     checks = [
         _agreement(tool, agreements, rules, today),
@@ -216,7 +216,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _last_valid_day(assessment: AssessmentIn, rules: Rules) -> dt.date:
+def last_valid_day(assessment: AssessmentIn, rules: Rules) -> dt.date:
+    """The last day on which an assessment counts: its own end, or the reassessment interval."""
     by_age = add_months(assessment.assessed_on, rules.reassessment.interval_months)
     last = by_age - dt.timedelta(days=1)
     return min(last, assessment.valid_until) if assessment.valid_until else last

@@ -14,11 +14,19 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from registry import auth, models
 from registry.api.problems import problems
 from registry.errors import PreconditionRequired, RegistryError
+from registry.policy import VerdictCode
+from registry.verdicts import Records, current_policy
+
+
+class ToolListItem(models.Tool, kw_only=True):
+    """A tool in a list, with its live verdict code under the current policy."""
+
+    verdict: VerdictCode
 
 MAX_PAGE = 200
 FILTERS = {
     "vendors": {"q"},
-    "tools": {"vendor", "category", "level", "q"},
+    "tools": {"vendor", "category", "level", "q", "verdict"},
     "agreements": {"vendor", "tool", "status", "q"},
     "assessments": {"tool", "status", "q"},
 }
@@ -66,9 +74,10 @@ def record_controller(kind: str) -> type[Controller]:
     """The controller of one kind of record, mounted at `/{kind}`."""
     data_type, stored_type = models.RECORD_TYPES[kind]
     single = models.SINGULAR[kind]
+    item_type = ToolListItem if kind == "tools" else stored_type
     page_type = msgspec.defstruct(
         f"{stored_type.__name__}Page",
-        [("items", list[stored_type]), ("total", int), ("limit", int), ("offset", int)],
+        [("items", list[item_type]), ("total", int), ("limit", int), ("offset", int)],
         kw_only=True,
     )
     allowed_filters = FILTERS[kind]
@@ -98,21 +107,36 @@ def record_controller(kind: str) -> type[Controller]:
             level: FromQuery[models.Level | None] = None,
             status: FromQuery[str | None] = None,
             q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+            verdict: FromQuery[VerdictCode | None] = None,
             archived: Archived = "exclude",
         ) -> page_type:
             given = {"vendor": vendor, "tool": tool, "category": category, "level": level,
-                     "status": status, "q": q}
+                     "status": status, "q": q, "verdict": verdict}
             for name, value in given.items():
                 if value is not None and name not in allowed_filters:
                     raise RegistryError(f"The filter '{name}' does not apply to {kind}.")
             if status is not None and status not in {s.value for s in STATUSES[kind]}:
                 allowed = ", ".join(s.value for s in STATUSES[kind])
                 raise RegistryError(f"status: '{status}' is not one of: {allowed}.")
-            items, total = request.app.state.registry.list(
-                kind, limit=limit, offset=offset, archived=archived,
-                **{k: v for k, v in given.items() if v is not None},
-            )
-            return page_type(items=items, total=total, limit=limit, offset=offset)
+            registry = request.app.state.registry
+            filters = {k: v for k, v in given.items() if v is not None and k != "verdict"}
+            if kind != "tools":
+                items, total = registry.list(kind, limit=limit, offset=offset, archived=archived,
+                                             **filters)
+                return page_type(items=items, total=total, limit=limit, offset=offset)
+            # Verdicts are computed, not stored: filter on them after computing each one.
+            tools, _ = registry.list(kind, limit=None, archived=archived, **filters)
+            records = Records.load(registry, include_archived_tools=True)
+            policy, today = current_policy(registry), request.app.state.today()
+            items = [
+                ToolListItem(**msgspec.structs.asdict(t),
+                             verdict=records.verdict(t, policy, today).code)
+                for t in tools
+            ]
+            if verdict is not None:
+                items = [t for t in items if t.verdict == verdict]
+            return page_type(items=items[offset:offset + limit], total=len(items), limit=limit,
+                             offset=offset)
 
         @post(
             "/",

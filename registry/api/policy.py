@@ -1,0 +1,141 @@
+"""The policy (minimum standards), live verdicts, what-if, and the expiry radar."""
+
+from typing import Annotated
+
+import msgspec
+from litestar import Request, Response, get, post, put
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+
+from registry import auth
+from registry.api.problems import problems
+from registry.api.records import expected_versions
+from registry.policy import Policy, Verdict
+from registry.verdicts import (
+    Expiring,
+    Records,
+    VerdictChange,
+    current_policy,
+    expiring,
+    simulate,
+    verdict_for,
+)
+
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(name="If-Match", description='The current policy version, e.g. "2026.1".'),
+]
+
+
+class PolicyVersion(msgspec.Struct, kw_only=True):
+    version: str
+    effective_on: str
+    created_at: str | None
+    actor: str | None
+
+
+class Simulation(msgspec.Struct, kw_only=True):
+    """What a proposed policy would change, tool by tool."""
+
+    current_version: str
+    proposed_version: str
+    evaluated_on: str
+    changes: list[VerdictChange]
+
+
+def _policy_response(policy: Policy) -> Response[Policy]:
+    return Response(policy, headers={"ETag": f'"{policy.version}"'})
+
+
+@get("/api/policy", tags=["policy"], summary="The current policy (public)",
+      responses=problems(400))
+async def read_policy(request: Request) -> Response[Policy]:
+    return _policy_response(current_policy(request.app.state.registry))
+
+
+@get("/api/policy/versions", tags=["policy"], summary="Every policy version, oldest first (public)",
+     responses=problems(400))
+async def policy_versions(request: Request) -> list[PolicyVersion]:
+    documents = request.app.state.registry.policy_documents()
+    if not documents:
+        policy = current_policy(request.app.state.registry)
+        return [PolicyVersion(version=policy.version, effective_on=policy.effective_on.isoformat(),
+                              created_at=None, actor=None)]
+    return [PolicyVersion(version=d["version"], effective_on=d["effective_on"],
+                          created_at=d["created_at"], actor=d["actor"]) for d in documents]
+
+
+@put(
+    "/api/policy",
+    guards=[auth.publisher],
+    tags=["policy"],
+    summary="Replace the policy with a new version (publisher; needs If-Match)",
+    security=[{"BearerToken": []}],
+    responses=problems(400, 401, 403, 409, 412, 413, 422, 428),
+)
+async def replace_policy(
+    request: Request, data: JSONBody[Policy], if_match: IfMatch = None
+) -> Response[Policy]:
+    registry = request.app.state.registry
+    expected = _expected_policy_versions(if_match)
+    if not registry.policy_documents():
+        # The packaged default counts as the first version, so its history starts there.
+        default = current_policy(registry)
+        registry.save_policy(msgspec.to_builtins(default), "default", None)
+    registry.save_policy(msgspec.to_builtins(data), request.state.actor, expected)
+    return _policy_response(current_policy(registry))
+
+
+def _expected_policy_versions(if_match: str | None) -> set[str] | None:
+    expected_versions(if_match)  # 428 when missing
+    if if_match.strip() == "*":
+        return None
+    return {tag.strip().strip('"') for tag in if_match.split(",") if tag.strip().startswith('"')}
+
+
+@post(
+    "/api/policy/simulate",
+    guards=[auth.publisher],
+    tags=["policy"],
+    status_code=200,
+    summary="What-if: every tool whose verdict a proposed policy would change (publisher)",
+    security=[{"BearerToken": []}],
+    responses=problems(400, 401, 403, 413, 422),
+)
+async def simulate_policy(request: Request, data: JSONBody[Policy]) -> Simulation:
+    registry, today = request.app.state.registry, request.app.state.today()
+    current = current_policy(registry)
+    changes = simulate(Records.load(registry), current, data, today)
+    return Simulation(current_version=current.version, proposed_version=data.version,
+                      evaluated_on=today.isoformat(), changes=changes)
+
+
+@get(
+    "/api/tools/{record_id:str}/verdict",
+    guards=[auth.any_token],
+    tags=["tools"],
+    summary="The live verdict on a tool under the current policy, with its reasons",
+    security=[{"BearerToken": []}],
+    responses=problems(400, 401, 404),
+)
+async def tool_verdict(request: Request, record_id: FromPath[str]) -> Verdict:
+    return verdict_for(request.app.state.registry, record_id, request.app.state.today())
+
+
+@get(
+    "/api/expiring",
+    guards=[auth.any_token],
+    tags=["agreements", "assessments"],
+    summary="Agreements and assessments whose last valid day is within `within` days",
+    security=[{"BearerToken": []}],
+    responses=problems(400, 401),
+)
+async def expiring_soon(
+    request: Request, within: Annotated[int, QueryParameter(ge=0, le=3650)] = 90
+) -> list[Expiring]:
+    registry = request.app.state.registry
+    return expiring(Records.load(registry), current_policy(registry),
+                    request.app.state.today(), within)
+
+
+HANDLERS = [read_policy, policy_versions, replace_policy, simulate_policy, tool_verdict,
+            expiring_soon]
