@@ -1,26 +1,48 @@
-"""`create_app(settings)`: the API under /api, its offline docs, and (later) the public pages."""
+"""`create_app(settings)`: the API under /api with its offline docs, the whitelist (Datasette)
+under /lijst, and the teacher check page at /."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import swagger_ui_bundle
-from litestar import Litestar, Router, get
+from litestar import Litestar, Router, asgi, get
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import Receive, Scope, Send
 
 from registry import db as storage
-from registry.api.problems import EXCEPTION_HANDLERS
+from registry import pages
+from registry.api import imports as imports_api
 from registry.api import policy as policy_api
+from registry.api import publications as publications_api
+from registry.api import public as public_api
+from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.records import CONTROLLERS
+from registry.check import PublishedWhitelist
+from registry.mount import DatasetteMount
+from registry.publish import default_whitelist_path
 
 DOCS_ASSETS = "/api/docs/assets"
 DEFAULT_MAX_BODY = 1024 * 1024
+ENV_TODAY = "REGISTRY_TODAY"
+
+
+def clock_from_env() -> Callable[[], dt.date]:
+    """`$REGISTRY_TODAY` (YYYY-MM-DD) fixes the date verdicts are computed for, for demos and
+    tests; otherwise the real date."""
+    if fixed := os.environ.get(ENV_TODAY):
+        day = dt.date.fromisoformat(fixed)
+        return lambda: day
+    return dt.date.today
 
 
 @dataclass(frozen=True)
@@ -28,6 +50,8 @@ class Settings:
     """Everything the app needs to know; `from_env` reads what `registry serve` passes on."""
 
     db_path: Path = field(default_factory=storage.default_db_path)
+    whitelist_path: Path | None = None
+    """The published whitelist; None: beside the database (see `default_whitelist_path`)."""
     demo: bool = True
     max_body_size: int = DEFAULT_MAX_BODY
     today: Callable[[], dt.date] = dt.date.today
@@ -35,21 +59,35 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        # `registry serve` migrates and loads the demo data once, before the workers start.
-        return cls(db_path=storage.default_db_path(), demo=False)
+        # `registry serve` migrates, loads the demo data and publishes once, before the
+        # workers start.
+        db_path = storage.default_db_path()
+        return cls(db_path=db_path, whitelist_path=default_whitelist_path(db_path), demo=False,
+                   today=clock_from_env())
 
 
-def prepare(db_path: Path, demo: bool) -> dict[str, int] | None:
-    """Create or migrate the database; load the demo data if asked and it is empty."""
-    registry = storage.Registry(db_path)
+    @property
+    def whitelist(self) -> Path:
+        return self.whitelist_path or default_whitelist_path(self.db_path)
+
+
+def prepare(settings: Settings) -> dict[str, int] | None:
+    """Create or migrate the database; load the demo data into an empty one and publish it,
+    so a newcomer sees a working whitelist at once."""
+    registry = storage.Registry(settings.db_path)
     try:
         registry.migrate()
+        counts = None
         with registry.write():
-            if demo and registry.is_empty():
+            if settings.demo and registry.is_empty():
                 from registry.importer import load_demo
 
-                return load_demo(registry)
-        return None
+                counts = load_demo(registry)
+        if counts and not settings.whitelist.exists():
+            from registry.publish.builder import publish
+
+            publish(registry, settings.whitelist, settings.today(), "demo-data")
+        return counts
     finally:
         registry.close()
 
@@ -91,27 +129,45 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
 
     def open_registry(app: Litestar) -> None:
-        prepare(settings.db_path, settings.demo)
+        prepare(settings)
         app.state.registry = storage.Registry(settings.db_path)
         app.state.today = settings.today
 
     def close_registry(app: Litestar) -> None:
         app.state.registry.close()
+        app.state.whitelist.close()
+
+    datasette = DatasetteMount(settings.whitelist, pages.WHITELIST_PREFIX)
+
+    @asgi(pages.WHITELIST_PREFIX, is_mount=True, copy_scope=True, include_in_schema=False)
+    async def whitelist(scope: Scope, receive: Receive, send: Send) -> None:
+        await datasette(scope, receive, send)
 
     docs_assets = create_static_files_router(
         path=DOCS_ASSETS,
         directories=[Path(swagger_ui_bundle.swagger_ui_path)],
         include_in_schema=False,
     )
-    return Litestar(
-        route_handlers=[health, docs_assets, Router("/api", route_handlers=CONTROLLERS),
-                        *policy_api.HANDLERS],
+    static = create_static_files_router(
+        path="/static", directories=[pages.STATIC], include_in_schema=False
+    )
+    app = Litestar(
+        route_handlers=[
+            health, docs_assets, static, whitelist,
+            Router("/api", route_handlers=CONTROLLERS),
+            *policy_api.HANDLERS, *public_api.HANDLERS, *imports_api.HANDLERS,
+            *publications_api.HANDLERS, *pages.HANDLERS,
+        ],
+        template_config=TemplateConfig(directory=pages.TEMPLATES, engine=JinjaTemplateEngine),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=_docs(),
         on_startup=[open_registry],
         on_shutdown=[close_registry],
         request_max_body_size=settings.max_body_size,
     )
+    app.state.whitelist = PublishedWhitelist(settings.whitelist)
+    app.state.whitelist_path = settings.whitelist
+    return app
 
 
 def app_from_env() -> Litestar:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from registry import db as storage
@@ -73,14 +75,18 @@ def serve(db_path: Path, host: str, port: int, workers: int, demo: bool) -> None
     """Run the registry: API under /api, interactive API docs at /api/docs."""
     from granian import Granian
 
-    from registry.app import prepare
+    from registry.app import Settings, clock_from_env, prepare
 
-    counts = prepare(db_path, demo)
+    settings = Settings(db_path=db_path, demo=demo, today=clock_from_env())
+    counts = prepare(settings)
     if counts:
         console.print(f"Loaded the fictional demo data: {_summary(counts)}.")
     console.print(f"Database: {db_path}")
-    console.print(f"Serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+    console.print(f"Whitelist: {settings.whitelist}")
+    console.print(f"Serving on http://{host}:{port}/  (whitelist: http://{host}:{port}/lijst/, "
+                  f"API docs: http://{host}:{port}/api/docs)")
     os.environ[storage.ENV_DB] = str(db_path)
+    os.environ["REGISTRY_WHITELIST"] = str(settings.whitelist)
     Granian(
         "registry.app:app_from_env",
         factory=True,
@@ -134,6 +140,168 @@ def token_revoke(db_path: Path, name_or_id: str) -> None:
     """Revoke a token by name or id; it stops working at once."""
     revoked = open_registry(db_path).revoke_token(name_or_id)
     console.print(f"Revoked token '{revoked.name}'.")
+
+
+# --- import and export -----------------------------------------------------------------------
+
+KIND_CHOICE = click.Choice(["vendors", "tools", "agreements", "assessments"])
+
+
+@main.command("import")
+@db_option
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path),
+)
+@click.option("--kind", type=KIND_CHOICE,
+              help="What a CSV file holds, when neither its name nor its columns tell.")
+@click.option("--dry-run", is_flag=True,
+              help="Check everything and say what would change; write nothing.")
+@click.option("--force", is_flag=True,
+              help="Also overwrite records that changed in the registry since the export.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (for scripts).")
+def import_(db_path: Path, files: tuple[Path, ...], kind: str | None, dry_run: bool,
+            force: bool, as_json: bool) -> None:
+    """Create or update records from a JSON bundle or CSV files (a folder: all of them).
+
+    A bundle holds vendors, tools, agreements and assessments (schema:
+    schemas/bundle.schema.json). A CSV file holds one kind, named after it (tools.csv) or
+    given with --kind: one column per field, nested fields with dots
+    (pseudonymisation.status), lists in one cell separated by ';', the fields of one item
+    separated by '|' (domains: 'rekenrijk.nl | include_subdomains; login.rekenrijk.nl').
+
+    Every problem in the files is reported at once and then nothing is written: the import
+    is all or nothing. Records are matched by id; unchanged ones are left alone. A changed
+    record only overwrites the registry's when that is still what the file was exported
+    from (the export's fingerprints say so); a record changed in the registry since, or a
+    hand-made file without fingerprints, needs --force. Exit status 1 when nothing was
+    imported because of a problem.
+    """
+    import getpass
+
+    from rich.progress import Progress
+
+    from registry.importer import import_source, read_files
+
+    source = read_files(files, kind)
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in some containers
+        actor = "cli"
+    registry = open_registry(db_path)
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("Importing", total=None)
+        report = import_source(
+            registry, source, actor=actor, dry_run=dry_run, force=force,
+            progress=lambda phase, done, total: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        import msgspec
+
+        click.echo(msgspec.json.format(msgspec.json.encode(report), indent=2))
+    elif report.ok:
+        for change in report.changes if dry_run else []:
+            fields = f" ({', '.join(change.changed)})" if change.changed else ""
+            console.print(f"  would {change.action} {change.kind}/{change.id}{fields}",
+                          markup=False, highlight=False)
+        console.print(report.summary(), markup=False, highlight=False)
+    else:
+        _print_problems(report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _print_problems(report) -> None:
+    err.print(f"[red]Error:[/red] {escape(report.failure().detail)}", highlight=False)
+    for title, errors in (("", report.errors), (
+            "The registry changed since the file was exported (--force overwrites):",
+            report.conflicts)):
+        if title and errors:
+            err.print(title, markup=False, highlight=False)
+        record = None
+        for e in errors:
+            if (e.kind, e.index) != record:
+                record = (e.kind, e.index)
+                where = f"{e.kind}[{e.index}]" if e.kind else "the file"
+                where += f" '{e.record_id}'" if e.record_id else ""
+                where += f" ({e.location}, line {e.line})" if e.line else ""
+                err.print(f"  {where}", markup=False, highlight=False)
+            field = re.sub(r"^\$\.[a-z]+\[\d+\]\.?", "", e.field)
+            text = f"{field}: {e.message}" if field else e.message
+            err.print(f"    {text}", markup=False, highlight=False)
+
+
+@main.command("export")
+@db_option
+@click.argument("out", type=click.Path(path_type=Path, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
+              show_default=True,
+              help="json: one bundle file; csv: a folder with one file per kind.")
+def export(db_path: Path, out: Path, fmt: str) -> None:
+    """Write every current record as a bundle ('-' for standard output) or CSV files.
+
+    Records are sorted by id and carry a fingerprint, so exporting the same records always
+    gives the same bytes, and `registry import` can tell whether the registry changed since.
+    Archived records are left out.
+    """
+    from registry.exporter import encode_bundle, export_bundle, export_csv
+
+    registry = open_registry(db_path)
+    if fmt == "csv":
+        if str(out) == "-":
+            raise click.BadParameter("CSV export writes a folder; give its path.", param_hint="OUT")
+        paths = export_csv(registry, out)
+        console.print(f"Exported to {', '.join(str(p) for p in paths)}.", markup=False,
+                      highlight=False)
+        return
+    bundle = export_bundle(registry)
+    data = encode_bundle(bundle)
+    counts = {kind: len(getattr(bundle, kind)) for kind in KIND_CHOICE.choices}
+    if str(out) == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    console.print(f"Exported {_summary(counts)} to {out}.", markup=False, highlight=False)
+
+
+@main.command("publish")
+@db_option
+@click.option(
+    "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="The published whitelist.  [default: $REGISTRY_WHITELIST or witte-lijst.db beside "
+    "the database]",
+)
+def publish_(db_path: Path, out_path: Path | None) -> None:
+    """Publish the whitelist: build it with today's verdicts, replace the file atomically.
+
+    Serve it with `datasette witte-lijst.db -m datasette-metadata.json`; restart Datasette
+    after publishing, as it keeps the old file open.
+    """
+    import datetime as dt
+    import getpass
+
+    from registry.publish import default_whitelist_path, publish
+
+    out_path = out_path or default_whitelist_path(db_path)
+    registry = open_registry(db_path)
+    with console.status("Publishing", spinner="dots") as status:
+        def progress(step: str) -> None:
+            if console.is_terminal:
+                status.update(f"{step}…")
+
+        done = publish(registry, out_path, dt.date.today(), f"cli:{getpass.getuser()}",
+                       progress=progress)
+    c, ch = done.counts, done.changes
+    since = f"since version {ch.since_version}" if ch.since_version else "(new file)"
+    console.print(
+        f"Published version {done.version} to {out_path}: {c['tools']} tools ({c['allowed']} "
+        f"allowed, {c['allowed_with_conditions']} with conditions, {c['not_allowed']} not "
+        f"allowed, {c['under_review']} under review, {c['not_assessed']} not assessed); "
+        f"changes {since}: {ch.added} added, {ch.removed} removed, {ch.verdict_changed} "
+        f"verdict changed.", markup=False, highlight=False,
+    )
 
 
 if __name__ == "__main__":

@@ -143,7 +143,7 @@ class Registry:
         for name in _JSON_FIELDS[kind]:
             if isinstance(row.get(name), str):
                 row[name] = json.loads(row[name])
-        if kind == "agreements":
+        if kind == "agreements" and "tool_ids" not in row:  # records_by_id reads them in bulk
             row["tool_ids"] = [
                 r["tool_id"]
                 for r in self._rows(
@@ -440,6 +440,79 @@ class Registry:
                 json.loads(before[0]["document"]) if before else None, document, actor, None,
             )
 
+    # --- review requests ------------------------------------------------------------------
+
+    def request_review(self, data: models.ReviewRequestIn, host: str | None, key: str | None
+                       ) -> models.ReviewRequest:
+        """Record a teacher's request; an open request for the same host (or, without a URL,
+        the same name) is counted again instead of stored twice."""
+        with self.write():
+            where, param = ("host = ?", host) if host else ("host IS NULL AND name_key = ?", key)
+            rows = self._rows(
+                f"SELECT * FROM review_requests WHERE status = 'open' AND {where} LIMIT 1", [param]
+            )
+            stamp = now()
+            if rows:
+                row = rows[0]
+                self.conn.execute(
+                    "UPDATE review_requests SET count = count + 1, updated_at = ? WHERE id = ?",
+                    [stamp, row["id"]],
+                )
+                return self.review_request(row["id"])
+            request = models.ReviewRequest(
+                id="rr-" + secrets.token_hex(5), tool_name=data.tool_name, url=data.url, host=host,
+                school=data.school, reason=data.reason, version=1,
+                created_at=stamp, updated_at=stamp,
+            )
+            self._insert("review_requests", to_builtins(request) | {"name_key": key})
+            return self.review_request(request.id)
+
+    def review_request(self, request_id: str) -> models.ReviewRequest:
+        rows = self._rows("SELECT * FROM review_requests WHERE id = ?", [request_id])
+        if not rows:
+            raise NotFound("review request", request_id)
+        row = {k: v for k, v in rows[0].items() if v is not None and k != "name_key"}
+        return msgspec.convert(row, models.ReviewRequest, strict=False)
+
+    def review_requests(self, status: str | None, limit: int, offset: int
+                        ) -> tuple[list[models.ReviewRequest], int]:
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+        total = self._rows(f"SELECT count(*) AS n FROM review_requests {where}", params)[0]["n"]
+        rows = self._rows(
+            f"SELECT id FROM review_requests {where} ORDER BY count DESC, created_at "
+            "LIMIT ? OFFSET ?", [*params, limit, offset],
+        )
+        return [self.review_request(r["id"]) for r in rows], total
+
+    def update_review_request(self, request_id: str, change: models.ReviewRequestUpdate,
+                              actor: str, expected_version: Collection[int] | None
+                              ) -> models.ReviewRequest:
+        """Link a request to a registered tool, close it, or open it again; audited."""
+        with self.write():
+            before = self.review_request(request_id)
+            if expected_version is not None and before.version not in expected_version:
+                raise PreconditionFailed(
+                    f"The review request '{request_id}' is at version {before.version}, not the "
+                    "one in If-Match: someone changed it. Read it again and redo your change."
+                )
+            if change.tool_id is not None and self._fetch("tools", change.tool_id) is None:
+                raise Invalid.at("$.tool_id", f"there is no tool with id '{change.tool_id}'")
+            after = msgspec.structs.replace(
+                before, status=change.status, tool_id=change.tool_id,
+                version=before.version + 1, updated_at=now(),
+            )
+            after = msgspec.convert(to_builtins(after), models.ReviewRequest)
+            self.conn.execute(
+                "UPDATE review_requests SET status = ?, tool_id = ?, version = ?, updated_at = ? "
+                "WHERE id = ?",
+                [after.status, after.tool_id, after.version, to_builtins(after)["updated_at"],
+                 request_id],
+            )
+            action = {"linked": "link", "closed": "close"}.get(after.status, "update")
+            self._log(action, "review_requests", request_id, after.version, to_builtins(before),
+                      to_builtins(after), actor, None)
+        return self.review_request(request_id)
+
     # --- tokens ---------------------------------------------------------------------------
 
     def create_token(self, name: str, role: models.Role) -> tuple[models.ApiToken, str]:
@@ -476,6 +549,65 @@ class Registry:
             "SELECT name, role, revoked_at FROM tokens WHERE token_hash = ?", [hash_token(secret)]
         )
         return (rows[0]["name"], rows[0]["role"], rows[0]["revoked_at"] is not None) if rows else None
+
+    # --- bulk import: batched lookups -------------------------------------------------------
+
+    def records_by_id(self, kind: str, ids: Collection[str]) -> dict[str, Any]:
+        """The stored records with these ids (archived ones too), a few hundred per query."""
+        ids, found = sorted(set(ids)), {}
+        for start in range(0, len(ids), 500):  # SQLite allows 999 parameters per statement
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._rows(f"SELECT * FROM [{kind}] WHERE id IN ({marks})", chunk)
+            if kind == "agreements":
+                tool_ids: dict[str, list[str]] = {row["id"]: [] for row in rows}
+                for link in self._rows(
+                    f"SELECT agreement_id, tool_id FROM agreement_tools "
+                    f"WHERE agreement_id IN ({marks}) ORDER BY rowid", chunk,
+                ):
+                    tool_ids[link["agreement_id"]].append(link["tool_id"])
+                for row in rows:
+                    row["tool_ids"] = tool_ids[row["id"]]
+            found.update((row["id"], self._from_row(kind, row)) for row in rows)
+        return found
+
+    # --- publications of the whitelist (registry.publish builds the file) -----------------
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one consistent state of the database (a read transaction)."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
+    def publications(self) -> list[dict[str, Any]]:
+        """Every recorded publication, newest first, with `counts` and `changes` decoded."""
+        rows = self._rows("SELECT * FROM publications ORDER BY version DESC")
+        return [row | {"counts": json.loads(row["counts"]), "changes": json.loads(row["changes"])}
+                for row in rows]
+
+    def record_publication(self, publication: dict[str, Any], actor: str) -> None:
+        """Record a publication and its audit event; its version must follow the latest."""
+        with self.write():
+            latest = self._rows("SELECT max(version) AS v FROM publications")[0]["v"] or 0
+            if publication["version"] != latest + 1:
+                raise Conflict(
+                    f"Version {latest} of the whitelist was published while this one was being "
+                    "built; publish again to include it."
+                )
+            self._insert("publications", {
+                **publication,
+                "counts": json.dumps(publication["counts"], ensure_ascii=False),
+                "changes": json.dumps(publication["changes"], ensure_ascii=False),
+                "actor": actor,
+            })
+            self._log("create", "publication", str(publication["version"]), 1, None,
+                      publication, actor, None)
 
 
 def hash_token(secret: str) -> str:

@@ -30,7 +30,7 @@ COUNTRY_CODES = frozenset(
 Slug = Annotated[
     str,
     Meta(
-        pattern=r"^[a-z0-9][a-z0-9-]{0,63}$",
+        pattern=r"^[a-z0-9][a-z0-9-]{0,63}(?!\n)$",
         description="Stable, URL-safe id: lower-case letters, digits and hyphens, at most 64.",
         examples=["rekenrijk"],
     ),
@@ -39,7 +39,7 @@ Name = Annotated[str, Meta(min_length=1, max_length=200)]
 ShortText = Annotated[str, Meta(min_length=1, max_length=500)]
 LongText = Annotated[str, Meta(max_length=5000)]
 KvkNumber = Annotated[
-    str, Meta(pattern=r"^[0-9]{8}$", description="Dutch Chamber of Commerce number: 8 digits.")
+    str, Meta(pattern=r"^[0-9]{8}(?!\n)$", description="Dutch Chamber of Commerce number: 8 digits.")
 ]
 Country = Annotated[
     Literal[tuple(sorted(COUNTRY_CODES))],  # type: ignore[misc]
@@ -48,7 +48,7 @@ Country = Annotated[
 HttpUrl = Annotated[
     str,
     Meta(
-        pattern=r"^https?://[^\s/?#@\\]+(?:[/?#][^\s]*)?$",
+        pattern=r"^https?://[^\s/?#@\\]+(?:[/?#][^\s]*)?(?!\n)$",
         max_length=2000,
         description="An absolute http(s) URL.",
         examples=["https://www.example.nl/privacy"],
@@ -57,12 +57,12 @@ HttpUrl = Annotated[
 Host = Annotated[
     str,
     Meta(
-        pattern=r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$",
+        pattern=r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}(?!\n)$",
         description="A host name in lower case, internationalised names in punycode (xn--).",
         examples=["app.rekenrijk.nl"],
     ),
 ]
-Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+(?!\n)$", max_length=254)]
 Condition = Annotated[str, Meta(min_length=3, max_length=300)]
 Count = Annotated[int, Meta(ge=0, le=100_000)]
 
@@ -194,7 +194,7 @@ class PrivacyContact(Base, kw_only=True):
 
     name: Name | None = None
     email: Email | None = None
-    phone: Annotated[str, Meta(pattern=r"^[0-9 +()-]{6,20}$")] | None = None
+    phone: Annotated[str, Meta(pattern=r"^[0-9 +()-]{6,20}(?!\n)$")] | None = None
 
 
 class ToolDomain(Base, kw_only=True):
@@ -431,6 +431,22 @@ class ApiToken(Base, kw_only=True):
     revoked_at: dt.datetime | None = None
 
 
+RecordKey = Annotated[
+    str,
+    Meta(
+        pattern=r"^(vendors|tools|agreements|assessments)/[a-z0-9][a-z0-9-]{0,63}(?!\n)$",
+        description="Kind and id of a record, as in the API path: 'tools/rekenrijk'.",
+    ),
+]
+Fingerprint = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9a-f]{16}(?!\n)$",
+        description="The first 16 hex digits of the SHA-256 of the record's canonical JSON.",
+    ),
+]
+
+
 class Bundle(Base, kw_only=True):
     """Records of every kind in one file: the import and export format, and the demo data."""
 
@@ -441,6 +457,13 @@ class Bundle(Base, kw_only=True):
     tools: list[ToolIn] = []
     agreements: list[AgreementIn] = []
     assessments: list[AssessmentIn] = []
+    fingerprints: Annotated[
+        dict[RecordKey, Fingerprint],
+        Meta(
+            description="Each record as it was when exported, by fingerprint: an import "
+            "refuses to overwrite a record that has changed in the registry since, unless forced."
+        ),
+    ] = {}
 
 
 RECORD_TYPES: dict[str, tuple[type[Base], type[Base]]] = {

@@ -149,7 +149,7 @@ class Policy(Base, kw_only=True):
     version: Annotated[
         str,
         Meta(
-            pattern=r"^[0-9]{4}\.[0-9]+$",
+            pattern=r"^[0-9]{4}\.[0-9]+(?!\n)$",
             description="Year and sequence number.",
             examples=["2026.1"],
         ),

@@ -607,7 +607,7 @@ def changed(path: str, value) -> bytes:
 
 # (path in the document, new value, msgspec's message)
 BAD_POLICIES = [
-    ("version", "26.1", "Expected `str` matching regex '^[0-9]{4}\\\\.[0-9]+$' - at `$.version`"),
+    ("version", "26.1", "Expected `str` matching regex '^[0-9]{4}\\\\.[0-9]+(?!\\\\n)$' - at `$.version`"),
     ("effective_on", "2026-13-01", "Invalid RFC3339 encoded date - at `$.effective_on`"),
     ("rules.assessment", REMOVE, "Object missing required field `assessment` - at `$.rules`"),
     ("rules.agreement.id", "overeenkomst",

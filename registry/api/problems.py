@@ -41,6 +41,7 @@ TITLES = {
     428: "Precondition required",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 
@@ -125,6 +126,7 @@ _DESCRIPTIONS = {
     422: "A field is invalid; `errors` names each field with its JSON path and pointer.",
     428: "If-Match is required on every change: send the ETag of your last read.",
     429: "Too many requests; see the Retry-After header.",
+    503: "No whitelist has been published yet.",
 }
 
 

@@ -1,0 +1,302 @@
+"""Build the published whitelist: a separate SQLite file, replaced atomically, recorded once.
+
+    records ──rows.py──▶ temp file ──checks──▶ VACUUM INTO ──fsync──▶ os.replace ──▶ recorded
+
+Readers of the file never see a half-built or mixed file: everything is written to a temporary
+file in the same folder, compacted into a second one (a single rollback-journal file, no WAL),
+checked, flushed to disk and only then renamed over the old file. The registry records the
+publication in the same transaction as the rename, so a failed rename records nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing, suppress
+from pathlib import Path
+
+import msgspec
+from sqlite_utils import Database
+
+from registry.db import Registry
+from registry.policy import ORDER
+from registry.publish import rows
+from registry.verdicts import Records, current_policy
+
+SCHEMA_VERSION = 1
+"""`PRAGMA user_version` of the published file; raise it when a published column changes."""
+
+CONTENT_TABLES = ("assessments", "changes", "domains", "tools", "vendors")
+"""The tables the sha256 covers, in hashing order (all but `publication` and the FTS index)."""
+
+ORDER_BY = {
+    "assessments": "id", "changes": "tool_id", "domains": "host, tool_id", "tools": "id",
+    "vendors": "id",
+}
+FTS_COLUMNS = ["search", "description"]
+FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+"""Case- and accent-insensitive, no stemmer: `porter` would stem Dutch as English."""
+
+TOOL_INDEXES = ["name", "name_key", "vendor_id", "verdict", "verdict_label", "category",
+                "category_label", "level_codes", "agreement_status_label",
+                "pseudonymisation_label"]
+"""The sort column, the lookups of the check API, and every facet column."""
+
+
+class ChangeSummary(msgspec.Struct, kw_only=True):
+    """How many tools changed against the file this publication replaced (`since_version`)."""
+
+    since_version: int | None = None
+    added: int = 0
+    removed: int = 0
+    verdict_changed: int = 0
+
+
+class Publication(msgspec.Struct, kw_only=True):
+    """One published version of the whitelist, as the registry records it."""
+
+    version: int
+    published_at: dt.datetime
+    policy_version: str
+    counts: dict[str, int]
+    sha256: str
+    changes: ChangeSummary
+    actor: str
+
+
+Progress = Callable[[str], None]
+
+
+def publish(
+    registry: Registry,
+    out_path: Path,
+    today: dt.date,
+    actor: str,
+    *,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> Publication:
+    """Build the whitelist from `registry` with verdicts as of `today`, replace `out_path`
+    atomically and record the publication (version = previous + 1)."""
+    say = progress or (lambda _: None)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    published_at = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+
+    say("Reading the registry")
+    with registry.snapshot():
+        records = Records.load(registry)
+        policy = current_policy(registry)
+        published = registry.publications()
+    version = (published[0]["version"] if published else 0) + 1
+
+    say("Computing verdicts")
+    tables = _tables(records, policy, today)
+    previous_version, previous_tools = read_previous(out_path)
+    tables["changes"] = rows.change_rows(previous_tools, tables["tools"])
+    summary = ChangeSummary(since_version=previous_version, **{
+        change: sum(c["change"] == change for c in tables["changes"])
+        for change in rows.CHANGE_LABELS
+    })
+    counts = {name: len(tables[name]) for name in ("tools", "vendors", "domains", "assessments")}
+    counts |= {code.value: sum(t["verdict"] == code for t in tables["tools"])
+               for code in reversed(ORDER)}
+
+    stem = f".{out_path.name}.{secrets.token_hex(4)}"
+    building, ready = out_path.with_name(stem + ".building"), out_path.with_name(stem + ".tmp")
+    try:
+        say(f"Writing {counts['tools']} tools")
+        sha256 = _build(building, tables, {
+            "version": version,
+            "published_at": msgspec.to_builtins(published_at),
+            "evaluated_on": today.isoformat(),
+            "policy_version": policy.version,
+            "previous_version": previous_version,
+            "counts": rows.to_json(counts),
+            "changes": rows.to_json(msgspec.to_builtins(summary)),
+        })
+        say("Checking and compacting")
+        _compact(building, ready)
+        publication = Publication(
+            version=version, published_at=published_at, policy_version=policy.version,
+            counts=counts, sha256=sha256, changes=summary, actor=actor,
+        )
+        say("Replacing the published file")
+        # Recorded and replaced in one transaction: if the replace fails, nothing is recorded.
+        with registry.write():
+            registry.record_publication(_registry_row(publication), actor)
+            os.replace(ready, out_path)
+            _fsync_dir(out_path.parent)
+    finally:
+        for leftover in (building, ready):
+            with suppress(FileNotFoundError):
+                leftover.unlink()
+    return publication
+
+
+def publications(registry: Registry) -> list[Publication]:
+    """Every recorded publication, newest first."""
+    return [msgspec.convert(row, Publication) for row in registry.publications()]
+
+
+def _registry_row(publication: Publication) -> dict:
+    row = msgspec.to_builtins(publication)
+    row.pop("actor")
+    return row
+
+
+# --- from records to rows -----------------------------------------------------------------
+
+
+def _tables(records: Records, policy, today: dt.date) -> dict[str, list[dict]]:
+    # A tool of an archived vendor counts as archived: the vendor is gone from the list.
+    tools = {tool_id: tool for tool_id, tool in records.tools.items()
+             if records.vendors[tool.vendor_id].archived_at is None}
+    verdicts = {tool_id: records.verdict(tool, policy, today) for tool_id, tool in tools.items()}
+    options = rows.alternatives(tools, verdicts)
+    vendor_ids = {v.id for v in records.vendors.values() if v.archived_at is None}
+    return {
+        "vendors": [rows.vendor_row(records.vendors[v]) for v in sorted(vendor_ids)],
+        "tools": [
+            rows.tool_row(tool, records.vendors[tool.vendor_id],
+                          records.agreements.get(tool_id, []),
+                          records.assessments.get(tool_id, []),
+                          verdicts[tool_id], policy, today, options.get(tool_id))
+            for tool_id, tool in sorted(tools.items())
+        ],
+        "domains": [d for _, tool in sorted(tools.items()) for d in rows.domain_rows(tool)],
+        "assessments": [
+            row for tool_id in sorted(tools)
+            for a in records.assessments.get(tool_id, [])
+            if (row := rows.assessment_row(a)) is not None
+        ],
+    }
+
+
+def read_previous(path: Path) -> tuple[int | None, dict[str, dict] | None]:
+    """(version, tools by id) of the whitelist currently at `path`; (None, None) if none."""
+    if not path.exists():
+        return None, None
+    uri = path.resolve().as_uri() + "?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as conn:
+        conn.row_factory = sqlite3.Row
+        version = conn.execute("SELECT version FROM publication").fetchone()[0]
+        tools = conn.execute("SELECT id, name, verdict, verdict_label, reasons FROM tools")
+        return version, {row["id"]: dict(row) for row in tools}
+
+
+# --- the file -------------------------------------------------------------------------------
+
+
+def _build(path: Path, tables: dict[str, list[dict]], publication: dict) -> str:
+    """Write every table to a fresh file at `path`; return the sha256 of its content."""
+    db = Database(path)
+    try:
+        # A scratch file: VACUUM INTO makes the durable copy, so no journal and no syncs here.
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute("PRAGMA foreign_keys = ON")
+        with db.atomic():
+            db["vendors"].create(rows.VENDOR_COLUMNS, pk="id", not_null={"name"})
+            db["tools"].create(
+                rows.TOOL_COLUMNS, pk="id", foreign_keys=[("vendor_id", "vendors", "id")],
+                not_null={"name", "vendor_id", "category", "verdict", "policy_version"},
+            )
+            db["domains"].create(
+                rows.DOMAIN_COLUMNS, pk=("host", "tool_id"),
+                foreign_keys=[("tool_id", "tools", "id")],
+            )
+            db["assessments"].create(
+                rows.ASSESSMENT_COLUMNS, pk="id", foreign_keys=[("tool_id", "tools", "id")]
+            )
+            db["changes"].create(rows.CHANGE_COLUMNS, pk="tool_id")
+            db["publication"].create(
+                {"version": int, "published_at": str, "evaluated_on": str,
+                 "policy_version": str, "previous_version": int, "counts": str,
+                 "changes": str, "sha256": str},
+                pk="version",
+            )
+            for name in ("vendors", "tools", "domains", "assessments", "changes"):
+                _insert(db, name, tables[name])
+        # `domains` is looked up by host through its primary key (host, tool_id).
+        for table, column in [*(("tools", c) for c in TOOL_INDEXES),
+                              ("domains", "registrable_domain"), ("domains", "tool_id"),
+                              ("assessments", "tool_id"), ("changes", "change")]:
+            db[table].create_index([column])
+        db["tools"].enable_fts(FTS_COLUMNS, fts_version="FTS5", tokenize=FTS_TOKENIZER)
+        sha256 = content_sha256(db.conn)
+        with db.atomic():
+            _insert(db, "publication", [publication | {"sha256": sha256}])
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return sha256
+    finally:
+        db.close()
+
+
+def _insert(db: Database, table: str, records: list[dict]) -> None:
+    """Insert rows with exactly the table's columns (twice as fast as `insert_all`)."""
+    columns = db[table].columns_dict
+    if records and set(records[0]) != set(columns):  # rows.py builds every row alike
+        raise ValueError(f"{table}: rows have {sorted(records[0])}, the table {sorted(columns)}")
+    sql = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+           f"VALUES ({', '.join('?' for _ in columns)})")
+    db.conn.executemany(sql, ([row[c] for c in columns] for row in records))
+
+
+def content_sha256(conn: sqlite3.Connection) -> str:
+    """The sha256 of a published file's content, which the file itself cannot contain.
+
+    Defined as the SHA-256 of the UTF-8 bytes of the JSON array
+    `[[table, [column, ...], [[value, ...], ...]], ...]` with one entry per table of
+    CONTENT_TABLES in that order, columns in table order, rows sorted by primary key and
+    values as stored (text, integer or null), encoded like Python's
+    `json.dumps(..., ensure_ascii=False, separators=(",", ":"))`. The `publication` table and
+    the full-text index are left out: they describe the content or derive from it.
+    """
+    digest = hashlib.sha256()
+    digest.update(b"[")
+    for i, table in enumerate(CONTENT_TABLES):
+        cursor = conn.execute(f"SELECT * FROM [{table}] ORDER BY {ORDER_BY[table]}")
+        columns = [c[0] for c in cursor.description]
+        head = json.dumps([table, columns], ensure_ascii=False, separators=(",", ":"))
+        digest.update(("," if i else "").encode() + head[:-1].encode() + b",[")
+        for j, row in enumerate(cursor):
+            cell = json.dumps(list(row), ensure_ascii=False, separators=(",", ":"))
+            digest.update(("," if j else "").encode() + cell.encode())
+        digest.update(b"]]")
+    digest.update(b"]")
+    return digest.hexdigest()
+
+
+def _compact(building: Path, ready: Path) -> None:
+    """VACUUM INTO a compact single file, check it, and flush it to disk."""
+    with closing(sqlite3.connect(building, isolation_level=None)) as conn:
+        conn.execute("VACUUM INTO ?", [str(ready)])
+    with closing(sqlite3.connect(ready, isolation_level=None)) as conn:
+        problems = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        if problems != ["ok"]:
+            raise RuntimeError(f"The built whitelist failed its integrity check: {problems[:3]}")
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"The built whitelist has broken references: {broken[:3]}")
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode != "delete":
+            raise RuntimeError(f"The built whitelist is in journal mode {mode!r}, not 'delete'")
+    with open(ready, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); Windows cannot open a folder and needs none."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,331 @@
+"""Registry records and verdicts → rows of the published whitelist, one explicit column list each.
+
+Pure functions: no database, no clock. Every published column is named here; a field that
+is not named (internal notes, privacy contacts, drafts, tokens, review requests) cannot leak,
+because rows are built field by field, never copied from a record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import json
+from collections import defaultdict
+from typing import Any
+
+from registry import models
+from registry.domains import name_key, registrable_domain
+from registry.policy import Policy, Verdict, VerdictCode
+from registry.verdict import COUNTRY_NAMES, RISKS, last_valid_day
+
+# --- Dutch labels for the codes a teacher sees ----------------------------------------------
+
+CATEGORY_LABELS = {
+    models.Category.learning_material: "Lesmateriaal",
+    models.Category.practice: "Oefenen",
+    models.Category.assessment: "Toetsen",
+    models.Category.pupil_administration: "Leerlingadministratie",
+    models.Category.communication: "Communicatie",
+    models.Category.productivity: "Productiviteit",
+    models.Category.content_creation: "Content maken",
+    models.Category.ai_assistant: "AI-assistent",
+    models.Category.other: "Overig",
+}
+AUDIENCE_LABELS = {
+    models.Audience.pupils: "leerlingen",
+    models.Audience.teachers: "leraren",
+    models.Audience.staff: "medewerkers",
+    models.Audience.parents: "ouders",
+}
+COVENANT_LABELS = {
+    models.CovenantStatus.participant: "Deelnemer",
+    models.CovenantStatus.supporter: "Medestander",
+    models.CovenantStatus.none: "Geen",
+}
+MODEL_LABELS = {
+    models.ModelVersion.model_4: "Model Verwerkersovereenkomst 4.0",
+    models.ModelVersion.model_3: "Model Verwerkersovereenkomst 3.0",
+    models.ModelVersion.model_2: "Model Verwerkersovereenkomst 2.0",
+    models.ModelVersion.general: "Algemeen model (medestanders)",
+    models.ModelVersion.own: "Eigen tekst van de leverancier",
+}
+AGREEMENT_STATUS_LABELS = {
+    "offered": "Aangeboden",
+    "in_review": "In behandeling",
+    "signed": "Getekend",
+    "terminated": "Beëindigd",
+    "expired": "Verlopen",
+    "none": "Geen verwerkersovereenkomst",
+    "not_needed": "Niet nodig (geen persoonsgegevens)",
+}
+PSEUDONYMISATION_LABELS = {
+    models.PseudonymisationStatus.compliant: "Voldoet (ECK iD)",
+    models.PseudonymisationStatus.non_compliant: "Voldoet niet",
+    models.PseudonymisationStatus.not_applicable: "Niet van toepassing",
+    models.PseudonymisationStatus.unknown: "Onbekend",
+}
+KIND_LABELS = {
+    models.AssessmentKind.dpia: "DPIA",
+    models.AssessmentKind.privacy_quickscan: "Korte privacyscan",
+    models.AssessmentKind.security: "Beveiligingsonderzoek",
+}
+OUTCOME_LABELS = {
+    models.Outcome.approved: "Goedgekeurd",
+    models.Outcome.approved_with_conditions: "Goedgekeurd onder voorwaarden",
+    models.Outcome.rejected: "Afgekeurd",
+}
+CHANGE_LABELS = {
+    "added": "Toegevoegd",
+    "removed": "Verwijderd",
+    "verdict_changed": "Oordeel gewijzigd",
+}
+ALLOWED = (VerdictCode.allowed, VerdictCode.allowed_with_conditions)
+NEEDS_ALTERNATIVES = (VerdictCode.not_allowed, VerdictCode.not_assessed, VerdictCode.under_review)
+MAX_ALTERNATIVES = 10
+"""Per tool; with 100,000 tools a category can hold thousands of allowed ones."""
+
+# --- the published columns, in order ------------------------------------------------------
+
+TOOL_COLUMNS = {
+    "id": str, "name": str, "vendor_id": str, "vendor_name": str, "description": str,
+    "category": str, "category_label": str, "levels": str, "level_codes": str,
+    "audience": str, "verdict": str, "verdict_label": str, "conditions": str, "reasons": str,
+    "verdict_changes_on": str, "policy_version": str,
+    "agreement_model": str, "agreement_model_label": str, "agreement_status": str,
+    "agreement_status_label": str, "agreement_expires_on": str,
+    "pseudonymisation": str, "pseudonymisation_label": str,
+    "assessment_id": str, "assessment_kind": str, "assessment_assessor": str,
+    "assessment_date": str, "assessment_outcome": str, "assessment_residual_risk": str,
+    "assessment_valid_until": str, "assessment_source_url": str,
+    "data_locations": str, "free_of_charge": int, "minimum_age": int, "website": str,
+    "domains": str, "alternatives": str, "name_key": str, "search": str,
+}
+VENDOR_COLUMNS = {
+    "id": str, "name": str, "country": str, "website": str, "kvk_number": str,
+    "covenant_status": str, "covenant_label": str, "covenant_since": str, "certifications": str,
+}
+DOMAIN_COLUMNS = {"host": str, "tool_id": str, "include_subdomains": int, "registrable_domain": str}
+ASSESSMENT_COLUMNS = {
+    "id": str, "tool_id": str, "kind": str, "assessor": str, "assessed_on": str,
+    "valid_until": str, "outcome": str, "residual_risk": str, "conditions": str,
+    "public_summary": str, "source_url": str,
+}
+CHANGE_COLUMNS = {
+    "tool_id": str, "name": str, "change": str, "change_label": str, "before": str,
+    "before_label": str, "after": str, "after_label": str, "reason": str,
+}
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _day(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _join(values) -> str:
+    return ", ".join(values)
+
+
+# --- tools ----------------------------------------------------------------------------------
+
+
+def _agreement(tool: models.Tool, agreements: list[models.Agreement], verdict: Verdict,
+               today: dt.date) -> tuple[models.Agreement | None, str]:
+    """The agreement the verdict is based on (None if none counts) and its status code."""
+    reason = next(r for r in verdict.reasons if r.rule == "agreement")
+    if reason.record is not None and reason.record.kind == "agreement":
+        agreement = next(a for a in agreements if a.id == reason.record.id)
+        status = agreement.status.value
+        if status == "signed" and agreement.expires_on and agreement.expires_on < today:
+            status = "expired"
+        return agreement, status
+    return None, "none" if tool.processes_personal_data else "not_needed"
+
+
+def _latest_assessment(verdict: Verdict, assessments: list[models.Assessment]):
+    """The latest final assessment, as the verdict chose it (None if there is none)."""
+    reason = next(r for r in verdict.reasons if r.rule == "assessment")
+    if reason.record is None or reason.record.kind != "assessment":
+        return None
+    return next(a for a in assessments if a.id == reason.record.id)
+
+
+def tool_row(tool: models.Tool, vendor: models.Vendor, agreements: list[models.Agreement],
+             assessments: list[models.Assessment], verdict: Verdict, policy: Policy,
+             today: dt.date, alternatives: list[dict] | None) -> dict[str, Any]:
+    agreement, agreement_status = _agreement(tool, agreements, verdict, today)
+    latest = _latest_assessment(verdict, assessments)
+    hosts = [d.host for d in tool.domains]
+    return {
+        "id": tool.id,
+        "name": tool.name,
+        "vendor_id": tool.vendor_id,
+        "vendor_name": vendor.name,
+        "description": tool.description,
+        "category": tool.category.value,
+        "category_label": CATEGORY_LABELS[tool.category],
+        "levels": _join(tool.levels),
+        "level_codes": to_json(list(tool.levels)),
+        "audience": _join(AUDIENCE_LABELS[a] for a in tool.audience),
+        "verdict": verdict.code.value,
+        "verdict_label": verdict.label,
+        "conditions": to_json(verdict.conditions),
+        "reasons": to_json([{"rule": r.rule, "passed": r.passed, "text": r.text}
+                            for r in verdict.reasons]),
+        "verdict_changes_on": _day(verdict.valid_until),
+        "policy_version": verdict.policy_version,
+        "agreement_model": agreement.model_version.value if agreement else None,
+        "agreement_model_label": MODEL_LABELS[agreement.model_version] if agreement else None,
+        "agreement_status": agreement_status,
+        "agreement_status_label": AGREEMENT_STATUS_LABELS[agreement_status],
+        "agreement_expires_on": _day(agreement.expires_on) if agreement else None,
+        "pseudonymisation": tool.pseudonymisation.status.value,
+        "pseudonymisation_label": PSEUDONYMISATION_LABELS[tool.pseudonymisation.status],
+        "assessment_id": latest.id if latest else None,
+        "assessment_kind": KIND_LABELS[latest.kind] if latest else None,
+        "assessment_assessor": latest.assessor if latest else None,
+        "assessment_date": _day(latest.assessed_on) if latest else None,
+        "assessment_outcome": OUTCOME_LABELS[latest.outcome] if latest else None,
+        "assessment_residual_risk": RISKS[latest.residual_risk] if latest else None,
+        "assessment_valid_until": _day(last_valid_day(latest, policy.rules)) if latest else None,
+        "assessment_source_url": latest.source_url if latest else None,
+        "data_locations": _join(COUNTRY_NAMES.get(c, c) for c in tool.data_locations),
+        "free_of_charge": int(tool.free_of_charge),
+        "minimum_age": tool.minimum_age,
+        "website": tool.website,
+        "domains": _join(hosts),
+        "alternatives": None if alternatives is None else to_json(alternatives),
+        "name_key": name_key(tool.name),
+        "search": name_key(" ".join([tool.name, vendor.name, *hosts])),
+    }
+
+
+def alternatives(tools: dict[str, models.Tool], verdicts: dict[str, Verdict]
+                 ) -> dict[str, list[dict]]:
+    """Per tool that may not be used: allowed tools of the same category sharing a level,
+    allowed before allowed with conditions, then by name; at most MAX_ALTERNATIVES."""
+    order = {
+        tool_id: (-verdicts[tool_id].code.rank, name_key(tool.name), tool_id)
+        for tool_id, tool in tools.items() if verdicts[tool_id].code in ALLOWED
+    }
+    by_place = defaultdict(list)
+    for tool_id in sorted(order, key=order.get):
+        for level in tools[tool_id].levels:
+            by_place[tools[tool_id].category, level].append(tool_id)
+    out, cache = {}, {}
+    for tool_id, tool in tools.items():
+        if verdicts[tool_id].code not in NEEDS_ALTERNATIVES:
+            continue
+        place = (tool.category, tuple(sorted(tool.levels)))
+        if place not in cache:  # one merge per category and set of levels, not per tool
+            merged = heapq.merge(*(by_place[tool.category, level] for level in place[1]),
+                                 key=order.get)
+            cache[place] = list(dict.fromkeys(merged))[:MAX_ALTERNATIVES + 1]
+        chosen = [o for o in cache[place] if o != tool_id][:MAX_ALTERNATIVES]
+        out[tool_id] = [{"id": o, "name": tools[o].name} for o in chosen]
+    return out
+
+
+# --- vendors, domains, assessments ----------------------------------------------------------
+
+
+def vendor_row(vendor: models.Vendor) -> dict[str, Any]:
+    return {
+        "id": vendor.id,
+        "name": vendor.name,
+        "country": vendor.country,
+        "website": vendor.website,
+        "kvk_number": vendor.kvk_number,
+        "covenant_status": vendor.covenant_status.value,
+        "covenant_label": COVENANT_LABELS[vendor.covenant_status],
+        "covenant_since": _day(vendor.covenant_since),
+        "certifications": to_json([
+            {"name": c.name, "certified_on": _day(c.certified_on),
+             "valid_until": _day(c.valid_until)}
+            for c in vendor.certifications
+        ]),
+    }
+
+
+def domain_rows(tool: models.Tool) -> list[dict[str, Any]]:
+    return [
+        {
+            "host": d.host,
+            "tool_id": tool.id,
+            "include_subdomains": int(d.include_subdomains),
+            "registrable_domain": registrable_domain(d.host),
+        }
+        for d in tool.domains
+    ]
+
+
+def assessment_row(assessment: models.Assessment) -> dict[str, Any] | None:
+    """The public summary of a final assessment; None for drafts and withdrawn ones."""
+    if assessment.status != models.AssessmentStatus.final or assessment.archived_at:
+        return None
+    return {
+        "id": assessment.id,
+        "tool_id": assessment.tool_id,
+        "kind": assessment.kind.value,
+        "assessor": assessment.assessor,
+        "assessed_on": _day(assessment.assessed_on),
+        "valid_until": _day(assessment.valid_until),
+        "outcome": assessment.outcome.value,
+        "residual_risk": assessment.residual_risk.value,
+        "conditions": to_json(assessment.conditions),
+        "public_summary": assessment.public_summary,
+        "source_url": assessment.source_url,
+    }
+
+
+# --- changes against the previous publication -----------------------------------------------
+
+
+def _quoted(label: str) -> str:
+    return f"‘{label}’"
+
+
+def change_rows(previous: dict[str, dict] | None, current: list[dict]) -> list[dict[str, Any]]:
+    """Added, removed and verdict-changed tools; `previous` maps id → its published tool row
+    (id, name, verdict, verdict_label, reasons), None when nothing was published before."""
+    previous = previous or {}
+    now = {row["id"]: row for row in current}
+    out = []
+    for tool_id, row in now.items():
+        before = previous.get(tool_id)
+        if before is None:
+            reason = f"Nieuw op de lijst, met het oordeel {_quoted(row['verdict_label'])}."
+            out.append(_change(row, "added", None, row, reason))
+        elif before["verdict"] != row["verdict"]:
+            reason = (f"Het oordeel is veranderd van {_quoted(before['verdict_label'])} in "
+                      f"{_quoted(row['verdict_label'])}. " + _why(before, row)).strip()
+            out.append(_change(row, "verdict_changed", before, row, reason))
+    for tool_id, before in previous.items():
+        if tool_id not in now:
+            reason = "De tool staat niet meer in het register."
+            out.append(_change(before, "removed", before, None, reason))
+    return sorted(out, key=lambda c: (list(CHANGE_LABELS).index(c["change"]), c["tool_id"]))
+
+
+def _change(row, change, before, after, reason) -> dict[str, Any]:
+    return {
+        "tool_id": row["id"],
+        "name": row["name"],
+        "change": change,
+        "change_label": CHANGE_LABELS[change],
+        "before": before["verdict"] if before else None,
+        "before_label": before["verdict_label"] if before else None,
+        "after": after["verdict"] if after else None,
+        "after_label": after["verdict_label"] if after else None,
+        "reason": reason,
+    }
+
+
+def _why(before: dict, after: dict) -> str:
+    """The reasons whose outcome flipped; else those whose sentence changed."""
+    was = {r["rule"]: r for r in json.loads(before["reasons"])}
+    now = json.loads(after["reasons"])
+    flipped = [r["text"] for r in now if was.get(r["rule"], {}).get("passed") != r["passed"]]
+    return " ".join(flipped or [r["text"] for r in now if r != was.get(r["rule"])])

@@ -1,0 +1,198 @@
+"""The teacher check and review requests, answered from the published demo whitelist."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from litestar.testing import TestClient
+
+from registry.app import Settings, create_app
+from registry.models import Role
+
+TODAY = dt.date(2026, 11, 28)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The app on the demo data, published on 28 November 2026 as `registry serve` does."""
+    path = tmp_path_factory.mktemp("check") / "registry.db"
+    with TestClient(create_app(Settings(db_path=path, today=lambda: TODAY))) as client:
+        _, secret = client.app.state.registry.create_token("inkoop", Role.procurement)
+        client.procurement = {"Authorization": f"Bearer {secret}"}
+        yield client
+
+
+def check(client, q: str) -> dict:
+    response = client.get("/api/check", params={"q": q})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("q", "status", "tool", "verdict"),
+    [
+        ("https://rekenen.noorderlicht-demo.nl/les/3?klas=5", "found", "noorderlicht-rekenen",
+         "allowed"),
+        ("REKENEN.Noorderlicht-Demo.NL.", "found", "noorderlicht-rekenen", "allowed"),
+        ("login.noorderlicht-demo.nl:443", "found", "noorderlicht-rekenen", "allowed"),
+        ("https://de-regenboog.schoolplein-demo.nl/rooster", "found", "schoolplein-las", "allowed"),
+        ("https://brightboard-demo.com/class/123", "found", "brightboard-classroom", "not_allowed"),
+        ("https://huiswerk.denkvonk-demo.nl", "found", "denkvonk-huiswerkhulp", "not_allowed"),
+        ("https://wereld.noorderlicht-demo.nl", "found", "noorderlicht-wereld", "under_review"),
+        ("scheikunde.lernfabrik-demo.de", "found", "lernfabrik-scheikunde", "not_assessed"),
+        ("https://user:pw@assistent.denkvonk-demo.nl/", "found", "denkvonk-assistent",
+         "allowed_with_conditions"),
+    ],
+)
+def test_registered_hosts_and_subdomains(demo, q, status, tool, verdict):
+    answer = check(demo, q)
+    assert answer["status"] == status
+    assert (answer["tool"]["id"], answer["tool"]["verdict"]) == (tool, verdict)
+
+
+def test_an_answer_shows_badge_conditions_reasons_assessor_and_publication(demo):
+    answer = check(demo, "https://assistent.denkvonk-demo.nl")
+    tool = answer["tool"]
+    assert tool["verdict_label"] == "Toegestaan onder voorwaarden"
+    assert "Zet de chatgeschiedenis uit." in tool["conditions"]
+    assert len(tool["reasons"]) == 7 and all(r["text"].endswith(".") for r in tool["reasons"])
+    assert tool["assessor"] and tool["assessed_on"]
+    assert answer["publication"]["version"] == 1
+    assert answer["publication"]["policy_version"] == "2026.1"
+
+
+def test_a_tool_that_is_not_allowed_offers_allowed_alternatives(demo):
+    tool = check(demo, "topografie.kaartenbak-demo.nl")["tool"]
+    assert tool["verdict"] == "not_allowed"
+    assert tool["alternatives"], "a practice tool for PO has allowed alternatives"
+    assert {a["verdict"] for a in tool["alternatives"]} <= {"allowed", "allowed_with_conditions"}
+    allowed = check(demo, "rekenen.noorderlicht-demo.nl")["tool"]
+    assert allowed["alternatives"] == []
+
+
+@pytest.mark.parametrize(
+    ("q", "host"),
+    [
+        ("https://quiz2.maakplaats-demo.nl/", "quiz2.maakplaats-demo.nl"),
+        ("https://x.rekenen.noorderlicht-demo.nl", "x.rekenen.noorderlicht-demo.nl"),
+        ("https://noorderlicht-demo.nl", "noorderlicht-demo.nl"),
+    ],
+)
+def test_look_alikes_are_possibly_related_without_a_verdict(demo, q, host):
+    answer = check(demo, q)
+    assert answer["status"] == "possibly_related"
+    assert answer["host"] == host
+    assert "tool" not in answer
+    assert answer["related"] and all("verdict" not in r for r in answer["related"])
+    assert "Het oordeel over die tool geldt dus niet voor dit adres." in answer["message"]
+    assert answer["review_request_possible"] is True
+
+
+def test_userinfo_tricks_resolve_to_the_host_a_browser_visits(demo):
+    answer = check(demo, r"https://evil.example\@rekenen.noorderlicht-demo.nl/")
+    assert answer["host"] == "evil.example"
+    assert answer["status"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("q", "tool"),
+    [
+        ("noorderlicht taal", "noorderlicht-taal"),
+        ("NOORDERLICHT TAAL (DEMO)", "noorderlicht-taal"),
+        ("Nöórderlicht  Táál", "noorderlicht-taal"),
+        ("klassenklok", "maakplaats-klassenklok"),
+    ],
+)
+def test_names_match_case_and_accent_insensitively(demo, q, tool):
+    answer = check(demo, q)
+    assert answer["status"] == "found"
+    assert answer["tool"]["id"] == tool
+
+
+def test_a_name_shared_by_several_tools_asks_which(demo):
+    answer = check(demo, "Noorderlicht")
+    assert answer["status"] == "choose"
+    assert [m["id"] for m in answer["matches"]] == [
+        "noorderlicht-rekenen", "noorderlicht-taal", "noorderlicht-wereld"]
+
+
+def test_an_unknown_tool_is_not_assessed_and_can_be_requested(demo):
+    answer = check(demo, "https://onbekende-tool-voorbeeld.nl/start")
+    assert answer["status"] == "not_found"
+    assert answer["message"].startswith("Niet beoordeeld:")
+    assert answer["review_request_possible"] is True
+
+    body = {"url": "https://onbekende-tool-voorbeeld.nl/start", "school": "OBS De Regenboog",
+            "reason": "Voor spreekbeurten"}
+    first = demo.post("/api/review-requests", json=body)
+    assert first.status_code == 201
+    assert first.json() == {"received": True, "count": 1, "message": (
+        "Bedankt. We hebben je vraag ontvangen en gaan de tool beoordelen.")}
+    second = demo.post("/api/review-requests", json={"url": "HTTPS://Onbekende-Tool-Voorbeeld.NL"})
+    assert second.status_code == 200
+    assert second.json()["count"] == 2
+    assert "OBS De Regenboog" not in second.text
+
+    queue = demo.get("/api/review-requests", headers=demo.procurement).json()
+    mine = [r for r in queue["items"] if r.get("host") == "onbekende-tool-voorbeeld.nl"]
+    assert len(mine) == 1 and mine[0]["count"] == 2 and mine[0]["school"] == "OBS De Regenboog"
+
+
+def test_review_requests_need_a_name_or_url_and_no_personal_data(demo):
+    response = demo.post("/api/review-requests", json={"school": "OBS De Regenboog"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "$.tool_name"
+    unknown = demo.post("/api/review-requests", json={"tool_name": "X", "email": "juf@school.nl"})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "$.email"
+
+
+def test_procurement_links_and_closes_review_requests(demo):
+    demo.post("/api/review-requests", json={"tool_name": "Tafelsom Turbo"})
+    queue = demo.get("/api/review-requests?status=open", headers=demo.procurement).json()
+    request = next(r for r in queue["items"] if r.get("tool_name") == "Tafelsom Turbo")
+    path = f"/api/review-requests/{request['id']}"
+    assert demo.put(path, json={"status": "closed"}).status_code == 401
+    assert demo.put(path, json={"status": "closed"}, headers=demo.procurement).status_code == 428
+    linked = demo.put(path, json={"status": "linked", "tool_id": "sommenstad-tafels"},
+                      headers=demo.procurement | {"If-Match": '"1"'})
+    assert linked.status_code == 200, linked.text
+    assert (linked.json()["status"], linked.json()["tool_id"]) == ("linked", "sommenstad-tafels")
+    stale = demo.put(path, json={"status": "closed"}, headers=demo.procurement | {"If-Match": '"1"'})
+    assert stale.status_code == 412
+    events = [e for e in demo.app.state.registry.events() if e.record_id == request["id"]]
+    assert [(e.action, e.actor) for e in events] == [("link", "inkoop")]
+
+
+@pytest.mark.parametrize(
+    ("q", "words"),
+    [
+        ("javascript:alert(1)", "geen webadres"),
+        ("data:text/html,<b>x</b>", "geen webadres"),
+        ("x" * 2500, "te lang"),
+    ],
+)
+def test_input_that_is_not_a_tool_gets_a_dutch_explanation(demo, q, words):
+    answer = check(demo, q)
+    assert answer["status"] == "invalid"
+    assert words in answer["message"].lower()
+
+
+def test_check_parameter_problems(demo):
+    assert demo.get("/api/check").status_code == 400
+    assert demo.get("/api/check", params={"q": "x" * 5000}).status_code == 400
+
+
+def test_check_page_answers_in_dutch(demo):
+    page = demo.get("/", params={"q": "https://de-regenboog.schoolplein-demo.nl"})
+    assert page.status_code == 200
+    assert '<html lang="nl">' in page.text
+    assert "Schoolplein LAS (demo)" in page.text and "Toegestaan" in page.text
+    assert "set-cookie" not in page.headers
+    unknown = demo.get("/", params={"q": "https://onbekend-voorbeeld.nl"})
+    assert "Niet beoordeeld" in unknown.text and 'action="/aanvragen"' in unknown.text
+    thanks = demo.post("/aanvragen", data={"url": "https://onbekend-voorbeeld.nl", "school": ""})
+    assert thanks.status_code == 200 and "Bedankt voor je aanvraag" in thanks.text
+    empty = demo.post("/aanvragen", data={"school": "X"})
+    assert "Vul de naam of het webadres van de tool in" in empty.text

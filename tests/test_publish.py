@@ -1,0 +1,476 @@
+"""The published whitelist: public columns only, the demo verdicts, changes, atomic replace."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import msgspec
+import pytest
+from click.testing import CliRunner
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from registry import models
+from registry.api.problems import EXCEPTION_HANDLERS
+from registry.api.publications import HANDLERS
+from registry.cli import main
+from registry.db import Registry
+from registry.errors import Conflict
+from registry.importer import load_demo
+from registry.publish import builder, content_sha256, default_whitelist_path, publish
+
+TODAY = dt.date(2026, 11, 28)
+MARKER = "GEHEIM-7f3a"
+MARKER_PHONE = "+31 6 7373 0373"  # phone numbers are digits only
+
+# data/README.md, "Intended verdicts"
+DEMO_VERDICTS = {
+    "noorderlicht-rekenen": "allowed", "noorderlicht-taal": "allowed",
+    "sommenstad-oefenen": "allowed", "taaltuin-spelling": "allowed",
+    "schoolplein-las": "allowed", "bordwerk-whiteboard": "allowed",
+    "maakplaats-studio": "allowed", "maakplaats-klassenklok": "allowed",
+    "taaltuin-lezen": "allowed_with_conditions", "toetsmeester-toetsen": "allowed_with_conditions",
+    "lernfabrik-wiskunde": "allowed_with_conditions", "denkvonk-assistent": "allowed_with_conditions",
+    "maakplaats-quiz": "allowed_with_conditions",
+    "denkvonk-huiswerkhulp": "not_allowed", "lernfabrik-toezicht": "not_allowed",
+    "brightboard-classroom": "not_allowed", "lernfabrik-woordjes": "not_allowed",
+    "toetsmeester-examentrainer": "not_allowed", "kaartenbak-topografie": "not_allowed",
+    "bordwerk-klassenbord": "not_allowed", "schoolbel-app": "not_allowed",
+    "sommenstad-tafels": "not_allowed",
+    "noorderlicht-wereld": "under_review", "schoolplein-ouders": "under_review",
+    "lernfabrik-scheikunde": "not_assessed", "maakplaats-podcast": "not_assessed",
+}
+PUBLIC_COLUMNS = {
+    "tools": [
+        "id", "name", "vendor_id", "vendor_name", "description", "category", "category_label",
+        "levels", "level_codes", "audience", "verdict", "verdict_label", "conditions",
+        "reasons", "verdict_changes_on", "policy_version", "agreement_model",
+        "agreement_model_label", "agreement_status", "agreement_status_label",
+        "agreement_expires_on", "pseudonymisation", "pseudonymisation_label", "assessment_id",
+        "assessment_kind", "assessment_assessor", "assessment_date", "assessment_outcome",
+        "assessment_residual_risk", "assessment_valid_until", "assessment_source_url",
+        "data_locations", "free_of_charge", "minimum_age", "website", "domains",
+        "alternatives", "name_key", "search",
+    ],
+    "vendors": ["id", "name", "country", "website", "kvk_number", "covenant_status",
+                "covenant_label", "covenant_since", "certifications"],
+    "domains": ["host", "tool_id", "include_subdomains", "registrable_domain"],
+    "assessments": ["id", "tool_id", "kind", "assessor", "assessed_on", "valid_until",
+                    "outcome", "residual_risk", "conditions", "public_summary", "source_url"],
+    "changes": ["tool_id", "name", "change", "change_label", "before", "before_label", "after",
+                "after_label", "reason"],
+    "publication": ["version", "published_at", "evaluated_on", "policy_version",
+                    "previous_version", "counts", "changes", "sha256"],
+}
+FTS_TABLES = ["tools_fts", "tools_fts_config", "tools_fts_data", "tools_fts_docsize",
+              "tools_fts_idx"]
+
+
+@pytest.fixture
+def registry(tmp_path: Path):
+    registry = Registry(tmp_path / "registry.db")
+    registry.migrate()
+    load_demo(registry)
+    yield registry
+    registry.close()
+
+
+@pytest.fixture
+def whitelist(tmp_path: Path) -> Path:
+    return tmp_path / "witte-lijst.db"
+
+
+def query(path: Path, sql: str, params=()) -> list[dict]:
+    with closing(sqlite3.connect(path)) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(row) for row in conn.execute(sql, params)]
+
+
+def tools(path: Path) -> dict[str, dict]:
+    return {row["id"]: row for row in query(path, "SELECT * FROM tools")}
+
+
+def edit_tool(registry: Registry, tool_id: str, **changes) -> None:
+    tool = registry.get("tools", tool_id)
+    fields = {f: getattr(tool, f) for f in models.ToolIn.__struct_fields__}
+    registry.update("tools", tool_id, models.ToolIn(**fields | changes), "inkoop", None)
+
+
+# --- what is published ------------------------------------------------------------------
+
+
+def test_tables_and_columns_are_exactly_the_public_ones(registry, whitelist):
+    publish(registry, whitelist, TODAY, "sector")
+    names = [r["name"] for r in query(whitelist, "SELECT name FROM sqlite_master "
+                                                 "WHERE type = 'table' ORDER BY name")]
+    assert names == sorted([*PUBLIC_COLUMNS, *FTS_TABLES])
+    for table, columns in PUBLIC_COLUMNS.items():
+        assert [r["name"] for r in query(whitelist, f"PRAGMA table_info([{table}])")] == columns
+    assert query(whitelist, "PRAGMA journal_mode") == [{"journal_mode": "delete"}]
+    assert query(whitelist, "PRAGMA user_version") == [{"user_version": 1}]
+
+
+def test_verdicts_are_those_of_the_demo_readme(registry, whitelist):
+    publication = publish(registry, whitelist, TODAY, "sector")
+    published = tools(whitelist)
+    assert {i: t["verdict"] for i, t in published.items()} == DEMO_VERDICTS
+    assert publication.counts == {
+        "tools": 26, "vendors": 12, "domains": 34, "assessments": 26, "allowed": 8,
+        "allowed_with_conditions": 5, "under_review": 2, "not_assessed": 2, "not_allowed": 9,
+    }
+
+    assistant = published["denkvonk-assistent"]
+    assert assistant["verdict_label"] == "Toegestaan onder voorwaarden"
+    assert json.loads(assistant["conditions"]) == [
+        "Alleen gebruiken met een schoolaccount.",
+        "Voer geen bijzondere persoonsgegevens in.",
+        "Zet de chatgeschiedenis uit.",
+    ]
+    assert assistant["category_label"] == "AI-assistent"
+    assert assistant["levels"] == "VO" and assistant["level_codes"] == '["VO"]'
+    assert assistant["data_locations"] == "Nederland, Zweden"
+
+    rekenen = published["noorderlicht-rekenen"]
+    assert {k: rekenen[k] for k in rekenen if k.startswith(("assessment_", "agreement_"))} == {
+        "agreement_model": "model_4",
+        "agreement_model_label": "Model Verwerkersovereenkomst 4.0",
+        "agreement_status": "signed",
+        "agreement_status_label": "Getekend",
+        "agreement_expires_on": "2029-08-31",
+        "assessment_id": "noorderlicht-rekenen-dpia-2026",
+        "assessment_kind": "DPIA",
+        "assessment_assessor": "Kennisnet Demo",
+        "assessment_date": "2026-02-10",
+        "assessment_outcome": "Goedgekeurd",
+        "assessment_residual_risk": "laag",
+        "assessment_valid_until": "2028-02-09",
+        "assessment_source_url":
+            "https://privacytoets-demo.nl/rapporten/noorderlicht-rekenen-dpia-2026",
+    }
+    assert rekenen["levels"] == "PO" and rekenen["audience"] == "leerlingen, leraren"
+    assert rekenen["domains"] == "rekenen.noorderlicht-demo.nl, login.noorderlicht-demo.nl"
+    assert rekenen["name_key"] == "noorderlicht rekenen demo"
+    assert json.loads(rekenen["reasons"])[1] == {
+        "rule": "pseudonymisation", "passed": True,
+        "text": "De tool voldoet aan de Wet pseudonimisering leerlinggegevens.",
+    }
+
+    # "From 2027-01-16 the verdict becomes not_allowed": the agreement's last day is 01-15.
+    assert published["sommenstad-oefenen"]["verdict_changes_on"] == "2027-01-16"
+    assert published["toetsmeester-examentrainer"]["agreement_status_label"] == "Verlopen"
+    assert published["bordwerk-whiteboard"]["agreement_status"] == "not_needed"
+    assert published["lernfabrik-woordjes"]["agreement_status_label"] == "Aangeboden"
+    assert published["sommenstad-tafels"]["pseudonymisation_label"] == "Voldoet niet"
+    assert published["schoolplein-ouders"]["assessment_id"] is None  # only a draft
+
+
+def test_only_final_assessments_are_published(registry, whitelist):
+    publish(registry, whitelist, TODAY, "sector")
+    rows = query(whitelist, "SELECT id, outcome FROM assessments WHERE tool_id = ?",
+                 ["toetsmeester-toetsen"])
+    # Its later quickscan (rejected, high) is withdrawn; the draft of schoolplein-ouders too.
+    assert rows == [{"id": "toetsmeester-toetsen-dpia-2025", "outcome": "approved_with_conditions"}]
+    assert query(whitelist, "SELECT count(*) AS n FROM assessments WHERE tool_id = ?",
+                 ["schoolplein-ouders"]) == [{"n": 0}]
+
+
+def test_alternatives_share_category_and_a_level(registry, whitelist):
+    publish(registry, whitelist, TODAY, "sector")
+    published = tools(whitelist)
+    # practice for PO: allowed first, then allowed with conditions; itself never
+    assert json.loads(published["kaartenbak-topografie"]["alternatives"]) == [
+        {"id": "sommenstad-oefenen", "name": "Sommenstad Oefenen (demo)"},
+        {"id": "taaltuin-spelling", "name": "Taaltuin Spelling (demo)"},
+        {"id": "maakplaats-quiz", "name": "Maakplaats Quiz (demo)"},
+    ]
+    assert json.loads(published["noorderlicht-wereld"]["alternatives"]) == [
+        {"id": "noorderlicht-rekenen", "name": "Noorderlicht Rekenen (demo)"},
+        {"id": "taaltuin-lezen", "name": "Taaltuin Lezen (demo)"},
+    ]
+    # the only other AI assistant is for VO, this one for PO
+    assert published["denkvonk-huiswerkhulp"]["alternatives"] == "[]"
+    assert published["noorderlicht-rekenen"]["alternatives"] is None  # allowed itself
+
+
+def test_domains_carry_their_registrable_domain(registry, whitelist):
+    publish(registry, whitelist, TODAY, "sector")
+    assert query(whitelist, "SELECT * FROM domains WHERE tool_id = 'schoolplein-las'") == [
+        {"host": "schoolplein-demo.nl", "tool_id": "schoolplein-las", "include_subdomains": 1,
+         "registrable_domain": "schoolplein-demo.nl"}
+    ]
+    plan = query(whitelist, "EXPLAIN QUERY PLAN SELECT * FROM domains WHERE host = 'x'")
+    assert "USING INDEX" in plan[0]["detail"]
+    plan = query(whitelist, "EXPLAIN QUERY PLAN SELECT * FROM domains "
+                            "WHERE registrable_domain = 'x'")
+    assert "idx_domains_registrable_domain" in plan[0]["detail"]
+
+
+# --- the publication and its hash --------------------------------------------------------
+
+
+def test_publication_is_recorded_in_the_file_and_the_registry(registry, whitelist):
+    publication = publish(registry, whitelist, TODAY, "sector")
+    row = query(whitelist, "SELECT * FROM publication")[0]
+    assert row | {"published_at": None} == {
+        "version": 1, "published_at": None, "evaluated_on": "2026-11-28",
+        "policy_version": "2026.1", "previous_version": None,
+        "counts": json.dumps(publication.counts), "sha256": publication.sha256,
+        "changes": '{"since_version": null, "added": 26, "removed": 0, "verdict_changed": 0}',
+    }
+    assert row["published_at"] == msgspec.to_builtins(publication.published_at)
+    recorded = registry.publications()
+    assert [(p["version"], p["sha256"], p["actor"]) for p in recorded] == [
+        (1, publication.sha256, "sector")
+    ]
+    event = registry.events("kind = 'publication'")[-1]
+    assert (event.action, event.record_id, event.actor) == ("create", "1", "sector")
+    assert event.after["sha256"] == publication.sha256
+
+
+def test_sha256_follows_its_documented_definition(registry, whitelist):
+    publication = publish(registry, whitelist, TODAY, "sector")
+    # Recomputed from the docstring of `content_sha256`, not with it.
+    order = {"assessments": "id", "changes": "tool_id", "domains": "host, tool_id",
+             "tools": "id", "vendors": "id"}
+    document = []
+    with closing(sqlite3.connect(whitelist)) as conn:
+        for table, by in order.items():
+            cursor = conn.execute(f"SELECT * FROM {table} ORDER BY {by}")
+            document.append([table, [c[0] for c in cursor.description],
+                             [list(r) for r in cursor]])
+        assert content_sha256(conn) == publication.sha256
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    assert hashlib.sha256(text.encode()).hexdigest() == publication.sha256
+
+
+def test_same_content_gives_the_same_sha256(registry, whitelist):
+    first = publish(registry, whitelist, TODAY, "sector")
+    second = publish(registry, whitelist, TODAY, "sector")
+    # `changes` differs (26 added, then none), so the hashes differ; a third equals the second.
+    third = publish(registry, whitelist, TODAY, "sector")
+    assert first.sha256 != second.sha256 == third.sha256
+    assert [p.version for p in (first, second, third)] == [1, 2, 3]
+
+
+# --- changes against the previous publication ---------------------------------------------
+
+
+def test_changes_against_the_previous_file(registry, whitelist):
+    publish(registry, whitelist, TODAY, "sector")
+    edit_tool(registry, "sommenstad-tafels", pseudonymisation=models.Pseudonymisation(
+        status=models.PseudonymisationStatus.compliant))
+    registry.archive("tools", "maakplaats-podcast", "inkoop", None)
+    registry.create("tools", models.ToolIn(
+        id="rekenhulp", vendor_id="sommenstad", name="Rekenhulp (demo)",
+        category=models.Category.practice, levels=[models.Level.PO],
+    ), "inkoop")
+
+    second = publish(registry, whitelist, TODAY, "sector")
+
+    assert msgspec.to_builtins(second.changes) == {
+        "since_version": 1, "added": 1, "removed": 1, "verdict_changed": 1
+    }
+    assert query(whitelist, "SELECT * FROM changes") == [
+        {"tool_id": "rekenhulp", "name": "Rekenhulp (demo)", "change": "added",
+         "change_label": "Toegevoegd", "before": None, "before_label": None,
+         "after": "not_assessed", "after_label": "Niet beoordeeld",
+         "reason": "Nieuw op de lijst, met het oordeel ‘Niet beoordeeld’."},
+        {"tool_id": "maakplaats-podcast", "name": "Maakplaats Podcast (demo)",
+         "change": "removed", "change_label": "Verwijderd", "before": "not_assessed",
+         "before_label": "Niet beoordeeld", "after": None, "after_label": None,
+         "reason": "De tool staat niet meer in het register."},
+        {"tool_id": "sommenstad-tafels", "name": "Sommenstad Tafeltrainer (demo)",
+         "change": "verdict_changed", "change_label": "Oordeel gewijzigd",
+         "before": "not_allowed", "before_label": "Niet toegestaan", "after": "allowed",
+         "after_label": "Toegestaan",
+         "reason": "Het oordeel is veranderd van ‘Niet toegestaan’ in ‘Toegestaan’. "
+                   "De tool voldoet aan de Wet pseudonimisering leerlinggegevens."},
+    ]
+    published = tools(whitelist)
+    assert "maakplaats-podcast" not in published
+    assert published["rekenhulp"]["verdict"] == "not_assessed"
+    assert [p["version"] for p in registry.publications()] == [2, 1]  # newest first
+
+
+def test_a_tool_of_an_archived_vendor_is_not_published(registry, whitelist):
+    registry.archive("vendors", "kaartenbak-educatief", "inkoop", None)
+    publish(registry, whitelist, TODAY, "sector")
+    assert "kaartenbak-topografie" not in tools(whitelist)
+    assert query(whitelist, "SELECT id FROM vendors WHERE id = 'kaartenbak-educatief'") == []
+
+
+# --- nothing internal ---------------------------------------------------------------------
+
+
+def add_secrets(registry: Registry) -> None:
+    """A record with MARKER in every internal field, and records that must not be published."""
+    registry.create("vendors", models.VendorIn(
+        id="kluis", name="Kluis B.V.", country="NL", internal_notes=f"notitie {MARKER}",
+        privacy_contact=models.PrivacyContact(
+            name=f"Contact {MARKER}", email=f"{MARKER.lower()}@kluis.example", phone=MARKER_PHONE
+        ),
+    ), "inkoop")
+    registry.create("tools", models.ToolIn(
+        id="kluis-app", vendor_id="kluis", name="Kluis App", category=models.Category.practice,
+        levels=[models.Level.PO], internal_notes=f"notitie {MARKER}",
+        domains=[models.ToolDomain(host="app.kluis.example")], data_locations=["NL"],
+        pseudonymisation=models.Pseudonymisation(status=models.PseudonymisationStatus.compliant),
+    ), "inkoop")
+    registry.create("agreements", models.AgreementIn(
+        id="kluis-vo", vendor_id="kluis", tool_ids=["kluis-app"],
+        model_version=models.ModelVersion.model_4, status=models.AgreementStatus.signed,
+        signed_on=dt.date(2026, 1, 1), internal_notes=f"notitie {MARKER}",
+    ), "inkoop")
+    common = {"tool_id": "kluis-app", "kind": models.AssessmentKind.dpia, "assessor": "SIVON Demo"}
+    registry.create("assessments", models.AssessmentIn(
+        id="kluis-final", assessed_on=dt.date(2026, 3, 1), status=models.AssessmentStatus.final,
+        outcome=models.Outcome.approved, residual_risk=models.Risk.low,
+        public_summary="Openbare samenvatting.", internal_notes=f"notitie {MARKER}", **common,
+    ), "inkoop")
+    registry.create("assessments", models.AssessmentIn(
+        id="kluis-draft", assessed_on=dt.date(2026, 6, 1), status=models.AssessmentStatus.draft,
+        public_summary=f"Concept {MARKER}", conditions=[f"Voorwaarde {MARKER}"], **common,
+    ), "inkoop")
+    registry.create("assessments", models.AssessmentIn(
+        id="kluis-withdrawn", assessed_on=dt.date(2026, 4, 1),
+        status=models.AssessmentStatus.withdrawn, outcome=models.Outcome.rejected,
+        residual_risk=models.Risk.high, public_summary=f"Ingetrokken {MARKER}",
+        conditions=[f"Voorwaarde {MARKER}"], source_url="https://kluis.example/geheim-7f3a",
+        **common,
+    ), "inkoop")
+    registry.create("tools", models.ToolIn(
+        id="kluis-oud", vendor_id="kluis", name=f"Oud {MARKER}", category=models.Category.other,
+        levels=[models.Level.VO], domains=[models.ToolDomain(host="geheim-7f3a.kluis.example")],
+    ), "inkoop")
+    registry.archive("tools", "kluis-oud", "inkoop", None)
+    registry.create("vendors", models.VendorIn(id="kluis-oud", name=f"Oud {MARKER}",
+                                               country="NL"), "inkoop")
+    registry.archive("vendors", "kluis-oud", "inkoop", None)
+    registry.create_token(f"token-{MARKER}", models.Role.publisher)
+
+
+def test_no_internal_field_reaches_the_published_file(registry, whitelist):
+    add_secrets(registry)
+    publish(registry, whitelist, TODAY, f"token-{MARKER}")
+
+    published = tools(whitelist)["kluis-app"]  # the record with the secrets is published
+    assert published["verdict"] == "allowed"
+    assert published["assessment_id"] == "kluis-final"
+    raw = whitelist.read_bytes().lower()
+    assert MARKER.lower().encode() not in raw
+    assert MARKER_PHONE.encode() not in raw
+    with closing(sqlite3.connect(whitelist)) as conn:
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            for row in conn.execute(f"SELECT * FROM [{table}]"):
+                text = " ".join(c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
+                                for c in row).lower()
+                assert MARKER.lower() not in text and MARKER_PHONE not in text, (table, row)
+
+
+# --- atomic replace -------------------------------------------------------------------------
+
+
+def test_a_failed_replace_keeps_the_old_file_and_records_nothing(registry, whitelist,
+                                                                  monkeypatch):
+    first = publish(registry, whitelist, TODAY, "sector")
+    before = whitelist.read_bytes()
+    registry.archive("tools", "maakplaats-podcast", "inkoop", None)
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(builder.os, "replace", refuse)
+    with pytest.raises(OSError, match="No space left"):
+        publish(registry, whitelist, TODAY, "sector")
+
+    assert whitelist.read_bytes() == before
+    assert [p["version"] for p in registry.publications()] == [first.version]
+    assert [e.record_id for e in registry.events("kind = 'publication'")] == ["1"]
+    leftovers = sorted(p.name for p in whitelist.parent.iterdir())
+    assert leftovers == ["registry.db", "registry.db-shm", "registry.db-wal", "witte-lijst.db"]
+
+    monkeypatch.undo()
+    assert publish(registry, whitelist, TODAY, "sector").version == 2
+
+
+def test_a_version_taken_meanwhile_is_a_conflict(registry, whitelist, monkeypatch):
+    publish(registry, whitelist, TODAY, "sector")
+    # As if version 1 was recorded by someone else after this build had read the registry.
+    monkeypatch.setattr(registry, "publications", lambda: [])
+    with pytest.raises(Conflict, match="Version 1 of the whitelist was published"):
+        publish(registry, whitelist, TODAY, "sector")
+    assert query(whitelist, "SELECT version FROM publication") == [{"version": 1}]
+
+
+def test_default_whitelist_path(monkeypatch, tmp_path):
+    monkeypatch.delenv("REGISTRY_WHITELIST", raising=False)
+    assert default_whitelist_path(tmp_path / "r.db") == tmp_path / "witte-lijst.db"
+    monkeypatch.setenv("REGISTRY_WHITELIST", "/srv/lijst/witte-lijst.db")
+    assert default_whitelist_path(tmp_path / "r.db") == Path("/srv/lijst/witte-lijst.db")
+
+
+# --- the command and the API ----------------------------------------------------------------
+
+
+def test_cli_publishes_beside_the_database(registry, tmp_path, monkeypatch):
+    monkeypatch.delenv("REGISTRY_WHITELIST", raising=False)
+    registry.close()
+    result = CliRunner().invoke(main, ["publish", "--db", str(tmp_path / "registry.db")],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    out = tmp_path / "witte-lijst.db"
+    assert result.output.strip().startswith(f"Published version 1 to {out}: 26 tools (")
+    assert result.output.strip().endswith(
+        "changes (new file): 26 added, 0 removed, 0 verdict changed.")
+    assert len(tools(out)) == 26
+
+
+@pytest.fixture
+def api(registry, whitelist):
+    """A client of an app with only the publication handlers, as `create_app` wires them."""
+
+    def state(app: Litestar) -> None:
+        app.state.registry = registry
+        app.state.whitelist_path = whitelist
+        app.state.today = lambda: TODAY
+
+    app = Litestar(route_handlers=HANDLERS, exception_handlers=EXCEPTION_HANDLERS,
+                   on_startup=[state])
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def tokens(registry) -> dict[str, dict[str, str]]:
+    """Authorization headers by role."""
+    return {role: {"Authorization": f"Bearer {registry.create_token(role, models.Role(role))[1]}"}
+            for role in ("publisher", "procurement")}
+
+
+def test_api_publishes_and_lists(api, tokens, whitelist):
+    created = api.post("/api/publications", headers=tokens["publisher"])
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["version"], body["actor"], body["policy_version"]) == (1, "publisher", "2026.1")
+    assert body["changes"] == {"since_version": None, "added": 26, "removed": 0,
+                               "verdict_changed": 0}
+    assert body["counts"]["not_allowed"] == 9
+    assert query(whitelist, "SELECT sha256 FROM publication") == [{"sha256": body["sha256"]}]
+
+    api.post("/api/publications", headers=tokens["publisher"])
+    listed = api.get("/api/publications", headers=tokens["procurement"])
+    assert listed.status_code == 200
+    assert [p["version"] for p in listed.json()] == [2, 1]
+
+
+@pytest.mark.parametrize("who, status", [(None, 401), ("procurement", 403)])
+def test_api_publishing_needs_a_publisher(api, tokens, whitelist, who, status):
+    response = api.post("/api/publications", headers=tokens[who] if who else {})
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert not whitelist.exists()
