@@ -164,7 +164,8 @@ class UniqueArrayFacet(ArrayFacet):
                     self.request, {key: value})
                 values.append({"value": value, "label": value, "count": count,
                                "selected": selected,
-                               "toggle_url": self.ds.absolute_url(self.request, path)})
+                               "toggle_url": self.ds.absolute_url(
+                                   self.request, self.ds.urls.path(path))})
             results.append({
                 "name": column, "type": self.type, "results": values,
                 "hideable": config["source"] != "metadata", "truncated": len(counts) > size,
