@@ -20,7 +20,9 @@ from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
 
 from registry import db as storage
-from registry import pages
+from registry import headers, pages
+from registry.api import answer_options_with_every_method
+from registry.api import embed as embed_api
 from registry.api import imports as imports_api
 from registry.api import policy as policy_api
 from registry.api import publications as publications_api
@@ -30,6 +32,7 @@ from registry.api.records import CONTROLLERS
 from registry.check import PublishedWhitelist
 from registry.mount import DatasetteMount
 from registry.publish import default_whitelist_path
+from registry.stats import CheckCounter
 
 DOCS_ASSETS = "/api/docs/assets"
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -156,17 +159,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health, docs_assets, static, whitelist,
             Router("/api", route_handlers=CONTROLLERS),
             *policy_api.HANDLERS, *public_api.HANDLERS, *imports_api.HANDLERS,
-            *publications_api.HANDLERS, *pages.HANDLERS,
+            *publications_api.HANDLERS, *embed_api.HANDLERS, *pages.HANDLERS,
         ],
         template_config=TemplateConfig(directory=pages.TEMPLATES, engine=JinjaTemplateEngine),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[headers.before_send],
         openapi_config=_docs(),
         on_startup=[open_registry],
         on_shutdown=[close_registry],
         request_max_body_size=settings.max_body_size,
     )
+    answer_options_with_every_method(app)
     app.state.whitelist = PublishedWhitelist(settings.whitelist)
     app.state.whitelist_path = settings.whitelist
+    app.state.stats = CheckCounter()
     return app
 
 

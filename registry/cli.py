@@ -304,5 +304,48 @@ def publish_(db_path: Path, out_path: Path | None) -> None:
     )
 
 
+# --- backup and verify -------------------------------------------------------------------------
+
+
+@main.command("backup")
+@db_option
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def backup_(db_path: Path, out: Path) -> None:
+    """Copy the database to OUT while the registry keeps running (writes go on).
+
+    The copy is one consistent state, checked and written to a temporary file first; OUT is
+    then replaced atomically. Restore by stopping the registry and copying OUT back over the
+    database; `registry verify --db OUT` checks a copy.
+    """
+    from registry.backup import backup
+
+    counts = backup(db_path, out)
+    kinds = ("vendors", "tools", "agreements", "assessments", "events")
+    console.print(f"Backed up {db_path} to {out}: "
+                  f"{_summary({k: counts.get(k, 0) for k in kinds})}.", markup=False,
+                  highlight=False)
+
+
+@main.command("verify")
+@db_option
+def verify(db_path: Path) -> None:
+    """Check the database: SQLite integrity, foreign keys, the triggers and the audit chain.
+
+    Changes nothing. Prints one line per problem and exits with status 1 if there is any.
+    """
+    registry = storage.Registry.open_read_only(db_path)
+    try:
+        problems = registry.verify()
+        events = 0 if problems else registry.db["events"].count
+    finally:
+        registry.close()
+    for problem in problems:
+        err.print(problem, markup=False, highlight=False)
+    if problems:
+        sys.exit(1)
+    console.print(f"{db_path}: sound (integrity, foreign keys, triggers, audit chain of "
+                  f"{events} events).", markup=False, highlight=False)
+
+
 if __name__ == "__main__":
     main()

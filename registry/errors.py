@@ -67,6 +67,19 @@ class PreconditionFailed(RegistryError):
     title = "Precondition failed"
 
 
+class StorageFull(RegistryError):
+    """SQLite said SQLITE_FULL: the disk, or the database's size limit, has no room left."""
+
+    status = 507
+    title = "Insufficient storage"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database is full: the disk has no space left or the database reached its "
+            "size limit. Nothing was changed; free some space and try again."
+        )
+
+
 # Patterns from models.py turned into sentences; msgspec itself only says "matching regex".
 _PATTERN_MESSAGES = {
     models.Slug: "must be a slug: lower-case letters, digits and hyphens, starting with a "

@@ -392,15 +392,33 @@ def _import(registry, source, actor, dry_run, force, progress) -> ImportReport:
         planned = plan(registry, checked, force)
         _report(report, planned, source, checked)
         if report.ok:
-            for n, change in enumerate(planned.changes, 1):
-                record = planned.new[change.kind, change.id]
-                if change.action == "create":
-                    registry.create(change.kind, record, actor, source.name)
+            done, total = 0, len(planned.changes)
+            for batch in _batches(planned.changes):
+                records = [planned.new[change.kind, change.id] for change in batch]
+                if batch[0].action == "create":  # checked above: new ids, known references
+                    registry.create_many(batch[0].kind, records, actor, source.name)
                 else:
-                    registry.update(change.kind, change.id, record, actor, None, source.name)
-                if progress and (n % 100 == 0 or n == len(planned.changes)):
-                    progress("Importing", n, len(planned.changes))
+                    for change, record in zip(batch, records):
+                        registry.update(change.kind, change.id, record, actor, None,
+                                        source.name)
+                if progress and (done // 100 < (done + len(batch)) // 100
+                                 or done + len(batch) == total):
+                    progress("Importing", done + len(batch), total)
+                done += len(batch)
     return report
+
+
+def _batches(changes: list[Change], size: int = 1000) -> Iterator[list[Change]]:
+    """Runs of changes of one kind and action, in order, at most `size` each."""
+    batch: list[Change] = []
+    for change in changes:
+        if batch and (len(batch) == size or (change.kind, change.action) != (
+                batch[0].kind, batch[0].action)):
+            yield batch
+            batch = []
+        batch.append(change)
+    if batch:
+        yield batch
 
 
 def _report(report: ImportReport, planned: Plan, source: Source, checked: Checked) -> ImportReport:

@@ -1,43 +1,63 @@
-"""The public pages: the teacher check at `/` and the review request form, in plain Dutch.
+"""The public pages, in plain Dutch: the teacher check at `/` with the review request form,
+the explanation, the embed page a school shows in a frame and the help page for embedding.
 
 Rendered on the server, so they work without JavaScript, set no cookies and need no
-third-party assets.
+third-party assets (registry/headers.py makes the browser refuse any).
 """
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 from typing import Annotated
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Template
 
 from registry import models
+from registry.api.embed import EMBED_LIMIT, allowed_tools
 from registry.api.public import CHECK_LIMIT, REVIEW_LIMIT
 from registry.check import NotPublished, review_target
 from registry.errors import RegistryError, decode
+from registry.publish.rows import CATEGORY_LABELS
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 WHITELIST_PREFIX = "/lijst"
 DATABASE = "witte-lijst"
 
+# (code, label, icon, what it means, what a teacher does next)
 VERDICTS = [
     ("allowed", "Toegestaan", "✔",
-     "De tool voldoet aan alle eisen. Je mag hem gebruiken."),
+     "De tool voldoet aan alle eisen.",
+     "Je mag de tool in de les gebruiken."),
     ("allowed_with_conditions", "Toegestaan onder voorwaarden", "!",
-     "Je mag de tool gebruiken als je je aan de voorwaarden houdt."),
+     "De tool voldoet aan de eisen, maar alleen als je je aan de voorwaarden houdt.",
+     "Lees de voorwaarden bij het oordeel. Gebruik de tool alleen zo."),
     ("not_allowed", "Niet toegestaan", "✖",
-     "De tool voldoet niet aan een of meer eisen. Gebruik hem niet met leerlingen. "
-     "Kies een tool die wel is toegestaan."),
+     "De tool voldoet niet aan een of meer eisen. Bij het oordeel staat welke.",
+     "Gebruik de tool niet met leerlingen. Kies een tool die wel is toegestaan."),
     ("under_review", "In beoordeling", "…",
-     "De tool wordt nu onderzocht. Gebruik hem nog niet met gegevens van leerlingen."),
+     "We onderzoeken de tool nu. Er is nog geen oordeel.",
+     "Gebruik de tool nog niet met gegevens van leerlingen. Kijk later nog eens."),
     ("not_assessed", "Niet beoordeeld", "?",
-     "Niemand heeft de tool nog onderzocht. Gebruik hem niet met gegevens van leerlingen. "
-     "Vraag om een beoordeling."),
+     "Niemand heeft de tool nog onderzocht.",
+     "Gebruik de tool niet met gegevens van leerlingen. Vraag om een beoordeling."),
 ]
+LEVELS = {"PO": "primair onderwijs", "VO": "voortgezet onderwijs", "SO": "speciaal onderwijs"}
+CATEGORIES = {str(code): label for code, label in CATEGORY_LABELS.items()}
+MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+          "september", "oktober", "november", "december"]
+FAVICON = (STATIC / "favicon.svg").read_bytes()
+
+
+def dutch_date(iso: str) -> str:
+    """'2026-11-28' or '2026-11-28T10:00:00Z' → '28 november 2026'."""
+    year, month, day = iso[:10].split("-")
+    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
 
 
 def _context(request: Request, **extra) -> dict:
@@ -47,8 +67,10 @@ def _context(request: Request, **extra) -> dict:
         publication = None
     return {
         "publication": publication,
+        "published_on": dutch_date(publication.published_at) if publication else None,
         "verdicts": VERDICTS,
-        "icons": {code: icon for code, _, icon, _ in VERDICTS},
+        "icons": {code: icon for code, _, icon, _, _ in VERDICTS},
+        "next_steps": {code: step for code, _, _, _, step in VERDICTS},
         "whitelist_url": f"{WHITELIST_PREFIX}/{DATABASE}",
         **extra,
     }
@@ -64,6 +86,8 @@ async def check_page(
             answer = request.app.state.whitelist.check(q)
         except NotPublished:
             answer = None
+        else:
+            request.app.state.stats.count(request.app.state.today(), answer.status)
     return Template("check.html", context=_context(request, q=q or "", answer=answer))
 
 
@@ -92,4 +116,76 @@ async def explanation_page(request: Request) -> Template:
     return Template("uitleg.html", context=_context(request))
 
 
-HANDLERS = [check_page, review_request_form, explanation_page]
+def _choice(niveau: str | None, categorie: str | None) -> tuple[str | None, str | None, str | None]:
+    """(level, category, problem): the embed parameters checked, with a Dutch sentence if wrong."""
+    level = (niveau or "").strip().upper() or None
+    category = (categorie or "").strip().lower() or None
+    if level and level not in LEVELS:
+        return None, None, f"Het niveau '{niveau}' kennen we niet. Kies PO, VO of SO."
+    if category and category not in CATEGORIES:
+        return None, None, (f"De soort tool '{categorie}' kennen we niet. Kies een van deze: "
+                            + ", ".join(f"{code} ({label})" for code, label in CATEGORIES.items())
+                            + ".")
+    return level, category, None
+
+
+def _title(level: str | None, category: str | None) -> str:
+    """'Toegestane tools voor het primair onderwijs: Oefenen'."""
+    title = "Toegestane tools"
+    if level:
+        title += f" voor het {LEVELS[level]}"
+    if category:
+        title += f": {CATEGORIES[category]}"
+    return title
+
+
+def embed_url(level: str | None, category: str | None) -> str:
+    params = {k: v for k, v in (("niveau", level), ("categorie", category)) if v}
+    return "/embed" + ("?" + urllib.parse.urlencode(params) if params else "")
+
+
+@get("/embed", include_in_schema=False, middleware=[EMBED_LIMIT.middleware])
+async def embed_page(
+    request: Request,
+    niveau: Annotated[str | None, QueryParameter(max_length=20)] = None,
+    categorie: Annotated[str | None, QueryParameter(max_length=40)] = None,
+) -> Template:
+    level, category, problem = _choice(niveau, categorie)
+    status, publication, tools = 400 if problem else 200, None, []
+    if problem is None:
+        try:
+            publication, tools = allowed_tools(request, level, category)
+        except NotPublished:
+            status = 503
+            problem = "Er is nog geen witte lijst gepubliceerd. Probeer het later opnieuw."
+    return Template("embed.html", status_code=status, context={
+        "title": _title(level, category), "tools": tools, "problem": problem,
+        "publication": publication,
+        "published_on": dutch_date(publication.published_at) if publication else None,
+        "icons": {code: icon for code, _, icon, _, _ in VERDICTS},
+    })
+
+
+@get("/insluiten", include_in_schema=False)
+async def embed_help_page(
+    request: Request,
+    niveau: Annotated[str | None, QueryParameter(max_length=20)] = None,
+    categorie: Annotated[str | None, QueryParameter(max_length=40)] = None,
+) -> Template:
+    level, category, problem = _choice(niveau, categorie)
+    origin = str(request.base_url).rstrip("/")
+    return Template("insluiten.html", context=_context(
+        request, level=level, category=category, problem=problem, levels=LEVELS,
+        categories=CATEGORIES, origin=origin, embed_path=embed_url(level, category),
+        title=_title(level, category),
+    ))
+
+
+@get("/favicon.ico", include_in_schema=False,
+     cache_control=CacheControlHeader(max_age=86400, public=True))
+async def favicon() -> Response[bytes]:
+    return Response(FAVICON, media_type="image/svg+xml")
+
+
+HANDLERS = [check_page, review_request_form, explanation_page, embed_page, embed_help_page,
+            favicon]

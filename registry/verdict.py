@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
@@ -209,6 +210,8 @@ def _changes_on(tool, agreements, assessments, rules: Rules, today) -> dt.date |
     return None
 
 
+# Publishing 100,000 tools asks for the same few hundred days 600,000 times.
+@functools.lru_cache(maxsize=4096)
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day `months` later, or the last day of a shorter month (31 jan → 28 feb)."""
     year, month = divmod(day.month - 1 + months, 12)
@@ -327,7 +330,7 @@ def _residual_risk(latest, rules: Rules):
         return _reason("residual_risk", text, None, STALE)
     risk, maximum = latest.residual_risk, rules.residual_risk.maximum
     text = f"Het restrisico is {RISKS[risk]}. Het mag niet hoger zijn dan {RISKS[maximum]}."
-    too_high = list(Risk).index(risk) > list(Risk).index(maximum)
+    too_high = RISK_RANK[risk] > RISK_RANK[maximum]
     return _reason("residual_risk", text, _ref("assessment", latest), FACT if too_high else None)
 
 
@@ -336,7 +339,7 @@ def _data_location(tool, rules: Rules):
     if not tool.processes_personal_data:
         text = f"{NO_PERSONAL_DATA} Waar de gegevens staan, maakt dan niet uit."
         return _reason("data_location", text, ref)
-    safe = EEA | set(rules.data_location.adequacy)
+    safe = _safe_countries(tuple(rules.data_location.adequacy))
     outside = [c for c in tool.data_locations if c not in safe]
     via_others = [
         s.country for s in tool.sub_processors if s.country not in safe and s.country not in outside
@@ -360,6 +363,11 @@ def _data_location(tool, rules: Rules):
         else "Dat is binnen de EER of in een land dat persoonsgegevens goed genoeg beschermt."
     )
     return _reason("data_location", text, ref)
+
+
+@functools.lru_cache(maxsize=16)
+def _safe_countries(adequacy: tuple[str, ...]) -> frozenset[str]:
+    return EEA | frozenset(adequacy)
 
 
 def _conditions(current):
@@ -400,6 +408,7 @@ MONTHS = (
     "januari februari maart april mei juni juli augustus september oktober november december"
 ).split()
 RISKS = {Risk.low: "laag", Risk.medium: "gemiddeld", Risk.high: "hoog"}
+RISK_RANK = {risk: rank for rank, risk in enumerate(Risk)}
 KINDS = {
     AssessmentKind.dpia: "een DPIA",
     AssessmentKind.privacy_quickscan: "een korte privacyscan",

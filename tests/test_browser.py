@@ -2,48 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 
-import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Without the background-networking flags Chromium tries to reach Google's hosts.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """`registry serve` with the demo data as on 28 November 2026."""
-    from tests.conftest import Server
-
-    os.environ["REGISTRY_TODAY"] = "2026-11-28"
-    try:
-        server = Server(tmp_path_factory.mktemp("browser") / "registry.db", workers=1)
-    finally:
-        del os.environ["REGISTRY_TODAY"]
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, site) -> Page:
-    context = browser.new_context(base_url=site.url)
-    page = context.new_page()
-    yield page
-    context.close()
+from tests.browser import browser, page, site  # noqa: F401  (fixtures)
 
 
 def test_teacher_checks_a_url_then_explores_the_whitelist(page: Page):

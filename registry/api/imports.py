@@ -92,7 +92,7 @@ class _ImportOperation(Operation):
         "written. A record changed in the registry since the bundle was exported: 409, unless "
         "`force=true`. Unchanged records are left alone. `dry_run=true` only reports."
     ),
-    responses=problems(400, 401, 403, 409, 413, 422),
+    responses=problems(400, 401, 403, 409, 413, 422, 507),
 )
 async def import_bundle(
     request: Request,

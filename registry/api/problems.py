@@ -42,6 +42,7 @@ TITLES = {
     429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
+    507: "Insufficient storage",
 }
 
 
@@ -97,6 +98,9 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response[Prob
     headers = dict(exc.headers or {})
     if exc.status_code == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="registry"')
+    if exc.status_code == 429 and "RateLimit-Reset" in headers:
+        # Litestar's rate limiter sends only RateLimit-*; clients and proxies know Retry-After.
+        headers.setdefault("Retry-After", str(max(1, int(headers["RateLimit-Reset"]))))
     return problem_response(request, exc.status_code, detail, headers=headers)
 
 
@@ -127,6 +131,7 @@ _DESCRIPTIONS = {
     428: "If-Match is required on every change: send the ETag of your last read.",
     429: "Too many requests; see the Retry-After header.",
     503: "No whitelist has been published yet.",
+    507: "The disk or the database is full; nothing was changed.",
 }
 
 

@@ -7,12 +7,14 @@ import msgspec
 from litestar import Request, Response, get, post, put
 from litestar.exceptions import HTTPException
 from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from registry import auth, models
 from registry.api.problems import problems
 from registry.api.records import MAX_PAGE, expected_versions
 from registry.check import CheckAnswer, NotPublished, review_target
+from registry.stats import DayCount
 
 CHECK_LIMIT = RateLimitConfig(rate_limit=("minute", 300), store="rate_limit_check")
 REVIEW_LIMIT = RateLimitConfig(rate_limit=("minute", 10), store="rate_limit_review")
@@ -54,9 +56,27 @@ async def check(
                                      description="A URL (with or without https://) or a name.")],
 ) -> CheckAnswer:
     try:
-        return request.app.state.whitelist.check(q)
+        answer = request.app.state.whitelist.check(q)
     except NotPublished:
         raise not_published() from None
+    request.app.state.stats.count(request.app.state.today(), answer.status)
+    return answer
+
+
+@get(
+    "/api/stats",
+    guards=[auth.any_token],
+    tags=["status"],
+    summary="Checks per day and how they ended; no questions, no IP addresses (any token)",
+    description=(
+        "Counted in the memory of each worker process for the last 366 days: lost on restart, "
+        "and with several workers each answers with its own counts."
+    ),
+    security=[{"BearerToken": []}],
+    responses=problems(401),
+)
+async def stats(request: Request) -> list[DayCount]:
+    return request.app.state.stats.days()
 
 
 @post(
@@ -64,7 +84,11 @@ async def check(
     tags=["public"],
     summary="Ask for a review of a tool; no personal data needed",
     middleware=[REVIEW_LIMIT.middleware],
-    responses=problems(400, 413, 422, 429),
+    responses={
+        **problems(400, 413, 422, 429),
+        200: ResponseSpec(data_container=ReviewReceipt, generate_examples=False,
+                          description="Asked for before and still open: counted once more."),
+    },
 )
 async def request_review(request: Request, data: JSONBody[models.ReviewRequestIn]
                          ) -> Response[ReviewReceipt]:
@@ -119,4 +143,4 @@ async def update_review_request(
     return Response(updated, headers={"ETag": f'"{updated.version}"'})
 
 
-HANDLERS = [check, request_review, list_review_requests, update_review_request]
+HANDLERS = [check, stats, request_review, list_review_requests, update_review_request]

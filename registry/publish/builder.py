@@ -248,6 +248,9 @@ def _insert(db: Database, table: str, records: list[dict]) -> None:
     db.conn.executemany(sql, ([row[c] for c in columns] for row in records))
 
 
+_encode = msgspec.json.Encoder().encode
+
+
 def content_sha256(conn: sqlite3.Connection) -> str:
     """The sha256 of a published file's content, which the file itself cannot contain.
 
@@ -262,12 +265,14 @@ def content_sha256(conn: sqlite3.Connection) -> str:
     digest.update(b"[")
     for i, table in enumerate(CONTENT_TABLES):
         cursor = conn.execute(f"SELECT * FROM [{table}] ORDER BY {ORDER_BY[table]}")
+        cursor.row_factory = None  # tuples, whatever the connection's factory
         columns = [c[0] for c in cursor.description]
         head = json.dumps([table, columns], ensure_ascii=False, separators=(",", ":"))
         digest.update(("," if i else "").encode() + head[:-1].encode() + b",[")
+        # msgspec writes text, integers and null byte for byte as that json.dumps does (checked
+        # for every code point), five times faster; the published tables hold nothing else.
         for j, row in enumerate(cursor):
-            cell = json.dumps(list(row), ensure_ascii=False, separators=(",", ":"))
-            digest.update(("," if j else "").encode() + cell.encode())
+            digest.update(b"," + _encode(row) if j else _encode(row))
         digest.update(b"]]")
     digest.update(b"]")
     return digest.hexdigest()

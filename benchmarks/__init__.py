@@ -1,0 +1,1 @@
+"""Speed and memory at national scale: `python -m benchmarks` (see benchmarks/run.py)."""

@@ -1,0 +1,176 @@
+"""The timed jobs, each run in its own process so its memory can be measured alone:
+
+    python -m benchmarks.jobs import BUNDLE DB
+    python -m benchmarks.jobs import-reference BUNDLE DB
+    python -m benchmarks.jobs publish DB OUT
+    python -m benchmarks.jobs publish-reference PUBLISHED OUT
+    python -m benchmarks.jobs check PUBLISHED QUERIES
+
+Each prints one line of JSON: seconds, counts and the kernel's peak RSS (`maxrss_mb`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import json
+import os
+import resource
+import sqlite3
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import msgspec
+
+TODAY = dt.date(2026, 11, 28)
+
+
+def _fresh(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+def import_(bundle: Path, db_path: Path) -> dict:
+    """The product's import: full validation, references, per-record audit events."""
+    from registry.db import Registry
+    from registry.importer import import_source, read_json
+
+    _fresh(db_path)
+    registry = Registry(db_path)
+    registry.migrate()
+    start = time.perf_counter()
+    report = import_source(registry, read_json(bundle.read_bytes(), bundle.name), actor="bench")
+    seconds = time.perf_counter() - start
+    if not report.ok:
+        raise SystemExit(f"the synthetic bundle did not import: {report.failure().detail}")
+    registry.close()
+    return {"seconds": seconds, "records": sum(report.created.values()), "created": report.created}
+
+
+def _cell(value):
+    if isinstance(value, (list, dict)):
+        return msgspec.json.encode(value).decode()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def import_reference(bundle: Path, db_path: Path) -> dict:
+    """What the stack allows: msgspec validation alone, then a raw executemany of the same
+    record rows in one transaction (no reference checks, no audit events)."""
+    from registry import models
+    from registry.db import Registry
+
+    _fresh(db_path)
+    registry = Registry(db_path)
+    registry.migrate()
+    raw = bundle.read_bytes()
+    gc.disable()  # as the importer does
+    start = time.perf_counter()
+    decoded = msgspec.json.decode(raw, type=models.Bundle)
+    validated = time.perf_counter()
+    stamp = msgspec.to_builtins(dt.datetime.now(dt.UTC))
+    conn, records = registry.conn, 0
+    conn.execute("BEGIN IMMEDIATE")
+    for kind in ("vendors", "tools", "agreements", "assessments"):
+        columns = [r[1] for r in conn.execute(f"PRAGMA table_info([{kind}])")]
+        rows = []
+        for record in getattr(decoded, kind):
+            row = msgspec.to_builtins(msgspec.structs.asdict(record))
+            row |= {"version": 1, "created_at": stamp, "updated_at": stamp}
+            rows.append([_cell(row.get(c)) for c in columns])
+        conn.executemany(f"INSERT INTO [{kind}] VALUES ({', '.join('?' * len(columns))})", rows)
+        records += len(rows)
+        if kind == "agreements":
+            conn.executemany("INSERT INTO agreement_tools VALUES (?, ?)",
+                             [(a.id, t) for a in decoded.agreements for t in a.tool_ids])
+    conn.execute("COMMIT")
+    end = time.perf_counter()
+    registry.close()
+    return {"seconds": end - start, "validate_seconds": validated - start,
+            "insert_seconds": end - validated, "records": records}
+
+
+def publish(db_path: Path, out: Path) -> dict:
+    from registry.db import Registry
+    from registry.publish import publish as publish_whitelist
+
+    _fresh(out)
+    registry = Registry(db_path)
+    start = time.perf_counter()
+    done = publish_whitelist(registry, out, TODAY, "bench")
+    seconds = time.perf_counter() - start
+    registry.close()
+    return {"seconds": seconds, "counts": done.counts, "bytes": out.stat().st_size}
+
+
+def publish_reference(published: Path, out: Path) -> dict:
+    """A raw copy of the published rows into a fresh file: every table, one transaction,
+    no indexes, no full-text index, no checks; the commit syncs it to disk."""
+    _fresh(out)
+    start = time.perf_counter()
+    rows_copied = 0
+    with closing(sqlite3.connect(f"file:{published}?mode=ro", uri=True)) as src, \
+            closing(sqlite3.connect(out, isolation_level=None)) as dst:
+        tables = src.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'tools_fts%'"
+            " AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        dst.execute("BEGIN")
+        for name, sql in tables:
+            dst.execute(sql)
+            cursor = src.execute(f"SELECT * FROM [{name}]")
+            marks = ", ".join("?" * len(cursor.description))
+            rows = cursor.fetchall()
+            dst.executemany(f"INSERT INTO [{name}] VALUES ({marks})", rows)
+            rows_copied += len(rows)
+        dst.execute("COMMIT")
+    return {"seconds": time.perf_counter() - start, "rows": rows_copied}
+
+
+def check(published: Path, queries_path: Path) -> dict:
+    """The teacher check in process, against a bare SQLite point lookup on the same file."""
+    from registry.check import PublishedWhitelist
+
+    queries = json.loads(queries_path.read_text())
+    whitelist = PublishedWhitelist(published)
+    statuses: dict[str, int] = {}
+    for q in queries[:200]:  # warm up caches
+        whitelist.check(q)
+    start = time.perf_counter()
+    for q in queries:
+        answer = whitelist.check(q)
+        statuses[answer.status] = statuses.get(answer.status, 0) + 1
+    check_seconds = time.perf_counter() - start
+    whitelist.close()
+
+    with closing(sqlite3.connect(f"file:{published}?mode=ro&immutable=1", uri=True)) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM tools ORDER BY random() LIMIT ?",
+                                          [len(queries)])]
+        ids = (ids * (len(queries) // max(1, len(ids)) + 1))[:len(queries)]
+        for tool_id in ids[:200]:
+            conn.execute("SELECT * FROM tools WHERE id = ?", [tool_id]).fetchone()
+        start = time.perf_counter()
+        for tool_id in ids:
+            conn.execute("SELECT * FROM tools WHERE id = ?", [tool_id]).fetchone()
+        lookup_seconds = time.perf_counter() - start
+    return {"n": len(queries), "check_seconds": check_seconds, "lookup_seconds": lookup_seconds,
+            "statuses": statuses}
+
+
+JOBS = {"import": import_, "import-reference": import_reference, "publish": publish,
+        "publish-reference": publish_reference, "check": check}
+
+
+def main() -> None:
+    name, *args = sys.argv[1:]
+    result = JOBS[name](*map(Path, args))
+    result["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    sys.stdout.flush()
+    os.write(1, (json.dumps(result) + "\n").encode())
+
+
+if __name__ == "__main__":
+    main()
