@@ -670,8 +670,8 @@ def test_api_import_takes_bodies_larger_than_the_default_limit(client, auth):
 def test_api_import_is_documented_and_async(client):
     spec = client.get("/api/docs/openapi.json").json()
     op = spec["paths"]["/api/imports"]["post"]
-    assert set(op["responses"]) == {"200", "400", "401", "403", "409", "413", "422"}
-    for status in ("400", "401", "403", "409", "413", "422"):
+    assert set(op["responses"]) == {"200", "400", "401", "403", "409", "413", "422", "507"}
+    for status in ("400", "401", "403", "409", "413", "422", "507"):
         assert list(op["responses"][status]["content"]) == ["application/problem+json"]
     assert list(op["requestBody"]["content"]) == ["application/json"]
     assert {p["name"] for p in op["parameters"]} == {"dry_run", "force", "source"}
