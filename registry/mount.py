@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from contextlib import suppress
 from pathlib import Path
 
 from datasette.app import Datasette
@@ -27,6 +29,7 @@ class DatasetteMount:
         self.metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {}
         self._app = None
         self._identity: tuple[int, int] | None = None
+        self._pins: list[Path] = []
 
     def _current(self):
         try:
@@ -36,12 +39,39 @@ class DatasetteMount:
             return None
         if identity != self._identity:
             datasette = Datasette(
-                immutables=[str(self.path)],
+                immutables=[str(self._pin())],
                 metadata=self.metadata,
                 settings={"base_url": self.prefix + "/"},
             )
             self._app, self._identity = datasette.app(), identity
         return self._app
+
+    def _pin(self) -> Path:
+        """A hard link to the file now at `path`, in a folder of its own beside it.
+
+        Datasette opens its connections lazily, one per thread, by path: after a new
+        publication replaced the file, one page read its rows from the old file and its footer
+        from the new one (seen under load). A link of its own is never replaced, so every
+        connection of one Datasette instance reads one publication. The links of this process
+        but the last two (a request may still be finishing on the previous one) and those of
+        processes that are gone are removed. Where no link can be made, the path is served.
+        """
+        prefix = f".{self.path.name}.served-"
+        for folder in self.path.parent.glob(prefix + "*"):
+            pid = folder.name.removeprefix(prefix).partition("-")[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                _unpin(folder / self.path.name)
+        folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=self.path.parent))
+        served = folder / self.path.name  # the same name: Datasette names the database by it
+        try:
+            os.link(self.path, served)
+        except OSError:
+            folder.rmdir()
+            return self.path
+        self._pins.append(served)
+        while len(self._pins) > 2:
+            _unpin(self._pins.pop(0))
+        return served
 
     async def __call__(self, scope, receive, send) -> None:
         app = self._current()
@@ -69,6 +99,24 @@ class DatasetteMount:
             await send(message)
 
         await app(inner, receive, send_with_prefix)
+
+
+def _alive(pid: int) -> bool:
+    if os.name != "posix":  # os.kill(pid, 0) means something else on Windows
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _unpin(served: Path) -> None:
+    with suppress(OSError):
+        served.unlink()
+        served.parent.rmdir()
 
 
 async def _not_published(send) -> None:
