@@ -16,6 +16,7 @@ from pathlib import Path
 
 from registry.db import Registry
 from registry.errors import RegistryError
+from registry.publish.builder import fsync_dir
 
 
 def backup(db_path: Path, out: Path) -> dict[str, int]:
@@ -31,20 +32,9 @@ def backup(db_path: Path, out: Path) -> dict[str, int]:
         with open(partial, "rb") as f:
             os.fsync(f.fileno())
         os.replace(partial, out)
-        _fsync_dir(out.parent)
+        fsync_dir(out.parent)
     finally:
         registry.close()
         with suppress(FileNotFoundError):
             partial.unlink()
     return counts
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable (POSIX); Windows cannot open a folder and needs none."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

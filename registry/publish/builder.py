@@ -131,7 +131,7 @@ def publish(
         with registry.write():
             registry.record_publication(_registry_row(publication), actor)
             os.replace(ready, out_path)
-            _fsync_dir(out_path.parent)
+            fsync_dir(out_path.parent)
     finally:
         for leftover in (building, ready):
             with suppress(FileNotFoundError):
@@ -296,7 +296,7 @@ def _compact(building: Path, ready: Path) -> None:
         os.fsync(f.fileno())
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make the rename itself durable (POSIX); Windows cannot open a folder and needs none."""
     if os.name != "posix":
         return
