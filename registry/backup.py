@@ -1,6 +1,6 @@
 """`registry backup`: a consistent copy of the live database, written the way publishing is.
 
-    registry.db ──online backup, one read transaction──▶ .OUT.tmp ──fsync──▶ os.replace ──▶ OUT
+    registry.db ──online backup, one read transaction──▶ .OUT.tmp ──fsync──▶ replace ──▶ OUT
 
 Writers go on while it runs (WAL: a reader never blocks them); the copy holds exactly the
 state at the moment its read transaction began. OUT is replaced atomically, so a crash

@@ -701,12 +701,11 @@ class Registry:
                 "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'trigger')")}
             problems = [f"integrity: {message}" for (message,) in
                         self.conn.execute("PRAGMA integrity_check").fetchall() if message != "ok"]
-            problems += [
-                f"foreign key: {table} row {rowid} refers to a row of {parent} that does not exist"
-                for table, rowid, parent, _ in self.conn.execute("PRAGMA foreign_key_check").fetchall()
-            ]
+            dangling = self.conn.execute("PRAGMA foreign_key_check").fetchall()
+            problems += [f"foreign key: {table} row {rowid} refers to a row of {parent} that "
+                         "does not exist" for table, rowid, parent, _ in dangling]
             if "events" not in tables:
-                return [*problems, "not a registry database: it has no audit log (no table events)"]
+                return [*problems, "not a registry database: it has no audit log (no events)"]
             for name, what in [*((f"{t}_no_delete", f"{t} can be deleted") for t in RECORD_TABLES),
                                ("events_no_update", "the audit log can be edited"),
                                ("events_no_delete", "the audit log can be deleted")]:

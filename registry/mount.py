@@ -4,7 +4,8 @@ Datasette routes on `scope["raw_path"]` and builds links from its `base_url` set
 as is, links come out with the prefix doubled. So the prefix is stripped from both `path`
 and `raw_path` before Datasette sees the request, `base_url` stays set for the links it
 writes, and the prefix is added to redirects, which ignore `base_url`. Datasette keeps
-connections to the file it opened, so a new publication (a new inode) gets a new instance.
+connections to the file it opened, so a new publication (a new inode) gets a new instance,
+pinned to that one file (see `_pin`) and started before any request reaches it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import json
 import os
 import tempfile
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from datasette.app import Datasette
 
@@ -27,24 +30,42 @@ class DatasetteMount:
         self.path = Path(whitelist_path)
         self.prefix = prefix.rstrip("/")
         self.metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {}
-        self._app = None
+        self._served: _Served | None = None
         self._identity: tuple[int, int] | None = None
-        self._pins: list[Path] = []
+        self._retired: list[_Served] = []
 
-    def _current(self):
-        try:
-            stat = os.stat(self.path)
-            identity = (stat.st_ino, stat.st_mtime_ns)
-        except FileNotFoundError:
+    async def _current(self) -> _Served | None:
+        identity = _identity(self.path)
+        if identity is None:
             return None
         if identity != self._identity:
+            pinned = self._pin()
             datasette = Datasette(
-                immutables=[str(self._pin())],
+                immutables=[str(pinned)],
                 metadata=self.metadata,
                 settings={"base_url": self.prefix + "/"},
             )
-            self._app, self._identity = datasette.app(), identity
-        return self._app
+            try:
+                # Datasette starts on its first request, but lets a second one in before that
+                # is done ("render_template() called before await ds.invoke_startup()", seen
+                # under load): start it here, before any request can reach it.
+                await datasette.invoke_startup()
+                for database in datasette.databases.values():
+                    if not database.is_mutable:
+                        await database.table_counts(limit=60 * 60 * 1000)
+            except BaseException:
+                if pinned != self.path:
+                    _unpin(pinned)
+                raise
+            # Another request may have started one meanwhile, for this file or a newer one.
+            mine, now = _identity(pinned), _identity(self.path)
+            if self._served is None or (mine == now and now != self._identity):
+                if self._served is not None:
+                    self._retired.append(self._served)
+                self._served, self._identity = _Served(datasette.app(), pinned), mine
+            elif pinned != self.path:
+                _unpin(pinned)
+        return self._served
 
     def _pin(self) -> Path:
         """A hard link to the file now at `path`, in a folder of its own beside it.
@@ -52,9 +73,9 @@ class DatasetteMount:
         Datasette opens its connections lazily, one per thread, by path: after a new
         publication replaced the file, one page read its rows from the old file and its footer
         from the new one (seen under load). A link of its own is never replaced, so every
-        connection of one Datasette instance reads one publication. The links of this process
-        but the last two (a request may still be finishing on the previous one) and those of
-        processes that are gone are removed. Where no link can be made, the path is served.
+        connection of one Datasette instance reads one publication. A link goes when its
+        instance is no longer current and no request uses it; links of processes that are
+        gone go with the next. Where no link can be made, the path itself is served.
         """
         prefix = f".{self.path.name}.served-"
         for folder in self.path.parent.glob(prefix + "*"):
@@ -62,20 +83,23 @@ class DatasetteMount:
             if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
                 _unpin(folder / self.path.name)
         folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=self.path.parent))
-        served = folder / self.path.name  # the same name: Datasette names the database by it
+        pinned = folder / self.path.name  # the same name: Datasette names the database by it
         try:
-            os.link(self.path, served)
+            os.link(self.path, pinned)
         except OSError:
             folder.rmdir()
             return self.path
-        self._pins.append(served)
-        while len(self._pins) > 2:
-            _unpin(self._pins.pop(0))
-        return served
+        return pinned
+
+    def _unpin_idle(self) -> None:
+        for served in [s for s in self._retired if s.requests == 0]:
+            self._retired.remove(served)
+            if served.pinned != self.path:
+                _unpin(served.pinned)
 
     async def __call__(self, scope, receive, send) -> None:
-        app = self._current()
-        if app is None:
+        served = await self._current()
+        if served is None:
             await _not_published(send)
             return
         raw = scope.get("raw_path") or scope["path"].encode()
@@ -98,7 +122,29 @@ class DatasetteMount:
                 message = dict(message, headers=headers)
             await send(message)
 
-        await app(inner, receive, send_with_prefix)
+        served.requests += 1
+        try:
+            await served.app(inner, receive, send_with_prefix)
+        finally:
+            served.requests -= 1
+            self._unpin_idle()
+
+
+@dataclass
+class _Served:
+    """One Datasette instance, the link to the file it serves, and its requests under way."""
+
+    app: Any
+    pinned: Path
+    requests: int = 0
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def _alive(pid: int) -> bool:

@@ -14,8 +14,10 @@ are set up the way they are for a reason:
   written before the first case runs.
 - The coverage phase builds its cases while pytest collects, before the fixture has made a
   token, so those cases would all be anonymous (and it costs 25 s at every collection). The
-  fuzzing phase (at least 100 cases per operation that takes input) and the examples phase
-  run with the publisher token.
+  fuzzing phase and the examples phase run with the publisher token: 100 cases for every
+  operation that takes input (those without any, such as /api/health, have one case).
+- schemathesis' pytest plugin shuts the app down after each operation and starts it again
+  for the next, as an app can be (this found a closed connection that was used again).
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from pathlib import Path
 import pytest
 import schemathesis
 from litestar.stores.memory import MemoryStore
-from schemathesis.python import asgi as schemathesis_asgi
 
 from registry.api.public import CHECK_LIMIT, REVIEW_LIMIT
 from registry.app import Settings, create_app
@@ -86,7 +87,7 @@ def publisher_token():
     _, TOKEN["secret"] = registry.create_token("fuzz", Role.publisher)
     registry.close()
     yield TOKEN["secret"]
-    schemathesis_asgi.shutdown_lifespans()  # the app started on the first case
+    # schemathesis' pytest plugin has shut the app down after each operation's test.
     TOKEN.clear()
     shutil.rmtree(FOLDER, ignore_errors=True)
 
@@ -98,6 +99,22 @@ def test_api_conforms_to_its_openapi_document(case, publisher_token):
     for limit in (CHECK_LIMIT, REVIEW_LIMIT):
         APP.stores.register(limit.store, MemoryStore(), allow_override=True)
     case.call_and_validate()
+
+
+def test_every_operation_is_fuzzed_derandomized_with_every_check():
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 40
+    checks = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
+              "response_schema_conformance", "response_headers_conformance",
+              "positive_data_acceptance", "negative_data_rejection", "ignored_auth",
+              "missing_required_header", "unsupported_method", "allow_header_conformance")
+    for operation in operations:
+        settings = schema.config.get_hypothesis_settings(operation=operation, phase="fuzzing")
+        assert (settings.max_examples, settings.derandomize) == (EXAMPLES, True)
+        assert schema.config.phases_for(operation=operation).fuzzing.enabled
+        config = schema.config.checks_config_for(operation=operation, phase="fuzzing")
+        assert all(getattr(config, check).enabled for check in checks), operation.label
+    assert schema.config.seed == SEED
 
 
 # --- authentication, separately: every guarded operation refuses a missing or bad token ----
