@@ -19,12 +19,11 @@ HELLO_PATH = "/bench/hello"
 
 def registry_app():
     from litestar import get
-    from litestar.stores.memory import MemoryStore
 
-    from registry.api.public import CHECK_LIMIT, REVIEW_LIMIT
+    from registry.api.limits import LIMITS, LocalStore
     from registry.app import Settings, create_app
 
-    class ForgetfulStore(MemoryStore):
+    class ForgetfulStore(LocalStore):
         async def get(self, key, renew_for=None):
             await super().get(key, renew_for)
             return None
@@ -35,7 +34,7 @@ def registry_app():
 
     app = create_app(Settings.from_env())
     app.register(hello)
-    for config in (CHECK_LIMIT, REVIEW_LIMIT):
+    for config in LIMITS:
         app.stores.register(config.store, ForgetfulStore(), allow_override=True)
     return app
 

@@ -24,6 +24,7 @@ from registry import headers, pages
 from registry.api import answer_options_with_every_method
 from registry.api import embed as embed_api
 from registry.api import imports as imports_api
+from registry.api import limits
 from registry.api import policy as policy_api
 from registry.api import publications as publications_api
 from registry.api import public as public_api
@@ -37,6 +38,8 @@ from registry.stats import CheckCounter
 DOCS_ASSETS = "/api/docs/assets"
 DEFAULT_MAX_BODY = 1024 * 1024
 ENV_TODAY = "REGISTRY_TODAY"
+ENV_CACHE_MB = "REGISTRY_CACHE_MB"
+DEFAULT_CACHE_MB = 24
 
 
 def clock_from_env() -> Callable[[], dt.date]:
@@ -59,6 +62,9 @@ class Settings:
     max_body_size: int = DEFAULT_MAX_BODY
     today: Callable[[], dt.date] = dt.date.today
     """The clock of verdicts; tests pass a fixed day."""
+    cache_mb: int = DEFAULT_CACHE_MB
+    """Memory per worker for answers kept per publication: a third for the check's answers,
+    the rest for the whitelist's pages. 0: every answer is worked out again."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,7 +72,8 @@ class Settings:
         # workers start.
         db_path = storage.default_db_path()
         return cls(db_path=db_path, whitelist_path=default_whitelist_path(db_path), demo=False,
-                   today=clock_from_env())
+                   today=clock_from_env(),
+                   cache_mb=int(os.environ.get(ENV_CACHE_MB, DEFAULT_CACHE_MB)))
 
 
     @property
@@ -140,7 +147,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.registry.close()
         app.state.whitelist.close()
 
-    datasette = DatasetteMount(settings.whitelist, pages.WHITELIST_PREFIX)
+    cache = settings.cache_mb * 1024 * 1024
+    datasette = DatasetteMount(settings.whitelist, pages.WHITELIST_PREFIX,
+                               cache_bytes=cache - cache // 3)
 
     @asgi(pages.WHITELIST_PREFIX, is_mount=True, copy_scope=True, include_in_schema=False)
     async def whitelist(scope: Scope, receive: Receive, send: Send) -> None:
@@ -168,10 +177,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[open_registry],
         on_shutdown=[close_registry],
         request_max_body_size=settings.max_body_size,
+        stores=limits.stores(),
     )
     answer_options_with_every_method(app)
-    app.state.whitelist = PublishedWhitelist(settings.whitelist)
+    app.state.whitelist = PublishedWhitelist(settings.whitelist, cache_bytes=cache // 3)
     app.state.whitelist_path = settings.whitelist
+    app.state.datasette = datasette
     app.state.stats = CheckCounter()
     return app
 

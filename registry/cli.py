@@ -71,7 +71,12 @@ def main() -> None:
     "--demo/--no-demo", default=True, show_default=True,
     help="Load the fictional demo data into an empty database.",
 )
-def serve(db_path: Path, host: str, port: int, workers: int, demo: bool) -> None:
+@click.option(
+    "--cache-mb", default=24, show_default=True, type=click.IntRange(0, 4096),
+    help="Memory per worker for answers kept until the next publication: the check's answers "
+         "and the whitelist's pages, built once instead of per request. 0 turns it off.",
+)
+def serve(db_path: Path, host: str, port: int, workers: int, demo: bool, cache_mb: int) -> None:
     """Run the registry: API under /api, interactive API docs at /api/docs."""
     from granian import Granian
 
@@ -87,6 +92,7 @@ def serve(db_path: Path, host: str, port: int, workers: int, demo: bool) -> None
                   f"API docs: http://{host}:{port}/api/docs)")
     os.environ[storage.ENV_DB] = str(db_path)
     os.environ["REGISTRY_WHITELIST"] = str(settings.whitelist)
+    os.environ["REGISTRY_CACHE_MB"] = str(cache_mb)
     Granian(
         "registry.app:app_from_env",
         factory=True,

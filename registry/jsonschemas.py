@@ -17,15 +17,17 @@ import json
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
 from registry import models
 from registry.errors import FieldError, field_error, field_errors
 from registry.policy import policy_schema
+
+if TYPE_CHECKING:  # jsonschema and its format checkers take 15 MB: loaded by the first import
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BASE_URI = "https://schemas.witte-lijst.nl/"
@@ -185,6 +187,8 @@ def write_all(folder: Path = SCHEMA_DIR) -> list[Path]:
 @cache
 def validator(name: str) -> Draft202012Validator:
     """A compiled validator that really checks formats (dates), not just annotates them."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 

@@ -196,3 +196,37 @@ def test_check_page_answers_in_dutch(demo):
     assert thanks.status_code == 200 and "Bedankt voor je aanvraag" in thanks.text
     empty = demo.post("/aanvragen", data={"school": "X"})
     assert "Vul de naam of het webadres van de tool in" in empty.text
+
+
+# --- answers kept per publication -------------------------------------------------------------
+
+
+def test_kept_answers_equal_worked_out_ones_and_go_with_their_publication(tmp_path, demo):
+    import msgspec
+
+    from registry.check import PublishedWhitelist
+    from registry.publish import publish
+
+    path = tmp_path / "witte-lijst.db"
+    path.write_bytes(demo.app.state.whitelist_path.read_bytes())
+    whitelist = PublishedWhitelist(path)
+    questions = ["rekenen.noorderlicht-demo.nl", "Klassenklok", "onbekend-voorbeeld.nl", "x y"]
+    first = [whitelist.check_json(q) for q in questions]
+    assert first == [(a.status, msgspec.json.encode(a)) for a in map(whitelist.check, questions)]
+    assert len(whitelist._answers) == len(questions)
+    assert [whitelist.check_json(q) for q in questions] == first  # the same, from memory
+    assert len(whitelist._answers) == len(questions)
+
+    publish(demo.app.state.registry, path, TODAY, "test")
+    again = msgspec.json.decode(whitelist.check_json(questions[0])[1])
+    assert again["publication"]["version"] == msgspec.json.decode(first[0][1])[
+        "publication"]["version"] + 1
+    assert len(whitelist._answers) == 1  # the earlier publication's answers are gone
+
+
+def test_no_answer_is_kept_without_a_budget(demo):
+    from registry.check import PublishedWhitelist
+
+    nothing = PublishedWhitelist(demo.app.state.whitelist_path, cache_bytes=0)
+    assert nothing.check_json("a.nl")[0] == "not_found"
+    assert len(nothing._answers) == 0

@@ -83,3 +83,16 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     test_command = re.search(r"<!-- test-command -->\n```sh\n(.+?)\n```", readme, re.S)[1]
     assert test_command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_serve_cache_size_reaches_the_workers(monkeypatch):
+    from registry.app import DEFAULT_CACHE_MB, ENV_CACHE_MB, Settings, create_app
+
+    option = next(p for p in main.commands["serve"].params if p.name == "cache_mb")
+    assert option.default == DEFAULT_CACHE_MB
+    monkeypatch.setenv(ENV_CACHE_MB, "3")  # what `registry serve --cache-mb 3` sets
+    settings = Settings.from_env()
+    assert settings.cache_mb == 3
+    app = create_app(settings)
+    assert app.state.whitelist.cache_bytes == 1024 * 1024
+    assert app.state.datasette.cache_bytes == 2 * 1024 * 1024

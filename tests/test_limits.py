@@ -10,7 +10,8 @@ import pytest
 from litestar.testing import TestClient
 
 from registry.api.imports import MAX_IMPORT_BODY
-from registry.api.public import CHECK_LIMIT, REVIEW_LIMIT
+from registry.api import limits
+from registry.api.limits import CHECK_LIMIT, REVIEW_LIMIT
 from registry.app import DEFAULT_MAX_BODY, Settings, create_app
 from registry.db import Registry
 from registry.models import Role
@@ -48,6 +49,7 @@ def demo(tmp_path_factory):
         client.tokens = {"procurement": {"Authorization": f"Bearer {procurement}"},
                          "publisher": {"Authorization": f"Bearer {publisher}"}}
         client.registry = app.state.registry
+        client.stores = app.stores
         yield client
 
 
@@ -194,3 +196,27 @@ def test_the_registry_side_is_not_rate_limited(demo):
     assert "ratelimit-limit" not in rate_headers(response)
     assert demo.post("/api/vendors", json=VENDOR,
                      headers=demo.tokens["procurement"]).status_code == 201
+
+
+def test_histories_are_kept_in_local_stores_even_when_empty(demo):
+    # Litestar's StoreRegistry replaces a store that is falsy by a MemoryStore (with locks
+    # that wait): an empty LocalStore must stay truthy.
+    for limit in (CHECK_LIMIT, REVIEW_LIMIT):
+        assert type(demo.stores.get(limit.store)) is limits.LocalStore
+    assert limits.LocalStore()
+
+
+def test_expired_histories_are_swept(monkeypatch):
+    import asyncio
+
+    monkeypatch.setattr(limits, "SWEEP_EVERY", 3)
+    store = limits.LocalStore()
+
+    async def fill() -> None:
+        await store.set("gone", b"[]", expires_in=dt.timedelta(seconds=-1))
+        await store.set("kept", b"[]", expires_in=60)
+        assert store.keys() == 2
+        await store.set("new", b"[]", expires_in=60)  # the third write sweeps first
+
+    asyncio.run(fill())
+    assert sorted(store._store) == ["kept", "new"]

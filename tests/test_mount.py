@@ -82,3 +82,49 @@ def test_a_new_publication_is_served_right_away(demo):
     after = demo.get(f"{PREFIX}/witte-lijst/publication.json?_shape=array").json()[0]["version"]
     assert after == before + 1
     assert demo.get("/api/check", params={"q": "klassenklok"}).json()["publication"]["version"] == after
+
+
+# --- pages kept per publication ---------------------------------------------------------------
+
+
+def served(client):
+    return client.app.state.datasette._served
+
+
+def test_a_page_is_built_once_per_publication_and_the_same_when_kept(demo):
+    url = f"{PREFIX}/witte-lijst/tools?_search=reken"
+    built = demo.get(url)
+    pages = served(demo).pages
+    assert (b"/witte-lijst/tools", b"_search=reken") in pages.keys()
+    kept = demo.get(url)
+    assert (kept.status_code, kept.content) == (built.status_code, built.content)
+    assert [(k, v) for k, v in kept.headers.items() if k != "date"] == \
+        [(k, v) for k, v in built.headers.items() if k != "date"]
+    publish(demo.app.state.registry, demo.app.state.whitelist_path, TODAY, "test")
+    assert demo.get(url).status_code == 200
+    assert served(demo).pages is not pages
+    assert len(served(demo).pages) == 1
+
+
+@pytest.mark.parametrize(("method", "path", "headers"), [
+    ("GET", "/witte-lijst/tools/bestaat-niet", {}),  # a 404
+    ("GET", "/witte-lijst/tools?_size=nope", {}),  # a 400
+    ("HEAD", "/witte-lijst/tools", {}),
+    ("POST", "/witte-lijst/tools", {}),
+    ("GET", "/witte-lijst/tools?_sort=id", {"Cookie": "ds_actor=someone"}),
+])
+def test_what_is_not_kept(demo, method, path, headers):
+    demo.get(f"{PREFIX}/witte-lijst")  # a new publication (earlier test) gets its instance
+    before = served(demo).pages.keys()
+    demo.request(method, PREFIX + path, headers=headers)
+    assert served(demo).pages.keys() == before
+
+
+def test_big_pages_are_sent_not_kept(demo, monkeypatch):
+    from registry import mount
+
+    monkeypatch.setattr(mount, "MAX_KEPT_PAGE", 100)
+    big = f"{PREFIX}/witte-lijst/tools.json?_size=5"
+    response = demo.get(big)
+    assert response.status_code == 200 and len(response.content) > 100
+    assert (b"/witte-lijst/tools.json", b"_size=5") not in served(demo).pages.keys()

@@ -4,20 +4,18 @@ and the review-request queue for procurement."""
 from typing import Annotated
 
 import msgspec
-from litestar import Request, Response, get, post, put
+from litestar import MediaType, Request, Response, get, post, put
 from litestar.exceptions import HTTPException
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from registry import auth, models
+from registry.api.limits import CHECK_LIMIT, REVIEW_LIMIT
 from registry.api.problems import problems
 from registry.api.records import MAX_PAGE, expected_versions
 from registry.check import CheckAnswer, NotPublished, review_target
 from registry.stats import DayCount
 
-CHECK_LIMIT = RateLimitConfig(rate_limit=("minute", 300), store="rate_limit_check")
-REVIEW_LIMIT = RateLimitConfig(rate_limit=("minute", 10), store="rate_limit_review")
 
 
 class ReviewReceipt(msgspec.Struct, kw_only=True):
@@ -54,13 +52,13 @@ async def check(
     request: Request,
     q: Annotated[str, QueryParameter(min_length=1, max_length=4000,
                                      description="A URL (with or without https://) or a name.")],
-) -> CheckAnswer:
+) -> Response[CheckAnswer]:
     try:
-        answer = request.app.state.whitelist.check(q)
+        status, answer = request.app.state.whitelist.check_json(q)
     except NotPublished:
         raise not_published() from None
-    request.app.state.stats.count(request.app.state.today(), answer.status)
-    return answer
+    request.app.state.stats.count(request.app.state.today(), status)
+    return Response(answer, media_type=MediaType.JSON)
 
 
 @get(
