@@ -1,17 +1,15 @@
-"""The registry database: connections, rows <-> Structs, and writes with their audit events.
+"""The registry database: connections, records as rows, and writes with their audit events.
 
-All SQL of the write side lives here. Every write starts with `BEGIN IMMEDIATE` (so
-concurrent writers queue on the busy timeout instead of failing with "database is locked")
-and commits the change together with its audit event, or nothing at all.
+All SQL of the write side lives here and in `registry.store` (the audit log, policies,
+review requests, tokens, publications and the file itself, one module each). Every write
+starts with `BEGIN IMMEDIATE` (so concurrent writers queue on the busy timeout instead of
+failing with "database is locked") and commits the change together with its audit event,
+or nothing at all.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import os
-import secrets
 import sqlite3
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -22,13 +20,16 @@ import msgspec
 from sqlite_utils import Database
 
 from registry import models
-from registry.errors import (
-    Conflict, Invalid, NotFound, PreconditionFailed, RegistryError, StorageFull,
-)
-from registry.migrations import RECORD_TABLES, migrations
+from registry.errors import Conflict, Invalid, NotFound, PreconditionFailed, StorageFull
+from registry.migrations import migrations
+from registry.store.audit import AuditLog, event_row
+from registry.store.files import BUSY_TIMEOUT_MS, FileChecks
+from registry.store.policies import PolicyStore
+from registry.store.publications import PublicationStore
+from registry.store.reviews import ReviewRequestStore
+from registry.store.rows import JSON_FIELDS, doc_row, now, to_builtins
+from registry.store.tokens import TokenStore
 
-BUSY_TIMEOUT_MS = 10_000
-GENESIS_HASH = "0" * 64
 ENV_DB = "REGISTRY_DB"
 
 
@@ -54,77 +55,10 @@ def connect(path: str | Path) -> Database:
     return Database(conn)
 
 
-def now() -> str:
-    return msgspec.to_builtins(dt.datetime.now(dt.UTC))
-
-
-def _json_fields(struct_type: type) -> frozenset[str]:
-    """Fields stored as JSON text: lists, dicts and nested Structs."""
-    info = msgspec.inspect.type_info(struct_type)
-    nested = (msgspec.inspect.ListType, msgspec.inspect.StructType, msgspec.inspect.DictType)
-
-    def is_nested(t) -> bool:
-        if isinstance(t, msgspec.inspect.UnionType):
-            return any(is_nested(x) for x in t.types)
-        return isinstance(t, nested)
-
-    return frozenset(f.name for f in info.fields if is_nested(f.type))
-
-
-_JSON_FIELDS = {kind: _json_fields(stored) for kind, (_, stored) in models.RECORD_TYPES.items()}
-_META_FIELDS = ("version", "created_at", "updated_at", "archived_at")
-
-
-def to_builtins(record: msgspec.Struct) -> dict[str, Any]:
-    """Every field of a record as JSON-ready builtins, defaults included."""
-    return msgspec.to_builtins(msgspec.structs.asdict(record))
-
-
-def _json(value: Any) -> str:
-    """JSON text for a TEXT column: msgspec writes it several times faster than json.dumps."""
-    return msgspec.json.encode(value).decode()
-
-
-def _doc_row(kind: str, doc: dict[str, Any]) -> dict[str, Any]:
-    """A record's builtins (`to_builtins`) as its table row: nested fields as JSON text."""
-    row = dict(doc)
-    row.pop("tool_ids", None)  # agreement_tools holds them
-    for name in _JSON_FIELDS[kind]:
-        if name in row:
-            row[name] = None if row[name] is None else _json(row[name])
-    return row
-
-
-def _event_row(action, kind, record_id, version, before_doc, after_doc, actor, source,
-               prev_hash: str, at: str) -> dict[str, Any]:
-    """One audit event as its row; its hash covers `prev_hash`, the previous event's (a chain)."""
-    before, after = before_doc or {}, after_doc or {}
-    if not before:  # a new record: every field that is set (the same, cheaper in bulk)
-        changed = sorted(k for k, v in after.items() if v is not None and k not in _META_FIELDS)
-    else:
-        changed = sorted(k for k in (after or before)
-                         if k not in _META_FIELDS and before.get(k) != after.get(k))
-    if action == "archive":
-        changed = ["archived_at"]
-    event = {
-        "at": at,
-        "actor": actor,
-        "action": action,
-        "kind": kind,
-        "record_id": record_id,
-        "version": version,
-        "changed": changed,
-        "before": before_doc,
-        "after": after_doc,
-        "source": source,
-        "prev_hash": prev_hash,
-    }
-    event["hash"] = event_hash(event)
-    return {k: _json(v) if k in ("changed", "before", "after") else v for k, v in event.items()}
-
-
-class Registry:
-    """The one entry object of the write side: records, audit log, tokens, policies."""
+class Registry(AuditLog, PolicyStore, ReviewRequestStore, TokenStore, PublicationStore,
+               FileChecks):
+    """The one entry object of the write side: records here; the audit log, policies,
+    review requests, tokens, publications and the file's checks from `registry.store`."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -190,11 +124,11 @@ class Registry:
                               [list(row.values()) for row in rows])
 
     def _row(self, kind: str, record: models.Base) -> dict[str, Any]:
-        return _doc_row(kind, to_builtins(record))
+        return doc_row(kind, to_builtins(record))
 
     def _from_row(self, kind: str, row: dict[str, Any]):
         stored = models.RECORD_TYPES[kind][1]
-        for name in _JSON_FIELDS[kind]:
+        for name in JSON_FIELDS[kind]:
             if isinstance(row.get(name), str):
                 row[name] = msgspec.json.decode(row[name])
         if kind == "agreements" and "tool_ids" not in row:  # records_by_id reads them in bulk
@@ -282,8 +216,8 @@ class Registry:
             prev_hash, rows, events = self._last_hash(), [], []
             for record in records:
                 doc = to_builtins(record) | meta
-                rows.append(_doc_row(kind, doc))
-                events.append(_event_row("create", kind, record.id, 1, None, doc, actor, source,
+                rows.append(doc_row(kind, doc))
+                events.append(event_row("create", kind, record.id, 1, None, doc, actor, source,
                                          prev_hash, stamp))
                 prev_hash = events[-1]["hash"]
             self._insert_many(kind, rows)
@@ -424,200 +358,6 @@ class Registry:
                 row["tool_ids"] = tool_ids[row["id"]]
         return [self._from_row(kind, row) for row in rows]
 
-    # --- the audit log ------------------------------------------------------------------
-
-    def _event(self, action, kind, record, before, actor, source) -> None:
-        after_doc = None if record is None else to_builtins(record)
-        before_doc = None if before is None else to_builtins(before)
-        self._log(action, kind, record.id, record.version, before_doc, after_doc, actor, source)
-
-    def _last_hash(self) -> str:
-        prev = self._rows("SELECT hash FROM events ORDER BY id DESC LIMIT 1")
-        return prev[0]["hash"] if prev else GENESIS_HASH
-
-    def _log(self, action, kind, record_id, version, before_doc, after_doc, actor, source):
-        """Append one event; its hash covers the previous event's hash (a chain)."""
-        self._insert("events", _event_row(action, kind, record_id, version, before_doc,
-                                          after_doc, actor, source, self._last_hash(), now()))
-
-    def history(self, kind: str, record_id: str) -> list[models.Event]:
-        self.get(kind, record_id)
-        return self.events("kind = ? AND record_id = ?", [kind, record_id])
-
-    def events(self, where: str = "1", params: list | None = None) -> list[models.Event]:
-        out = []
-        for row in self._rows(f"SELECT * FROM events WHERE {where} ORDER BY id", params or []):
-            row.pop("prev_hash")
-            for k in ("changed", "before", "after"):
-                row[k] = json.loads(row[k]) if row[k] is not None else None
-            out.append(msgspec.convert({k: v for k, v in row.items() if v is not None},
-                                       models.Event))
-        return out
-
-    def verify_events(self) -> list[str]:
-        """Recompute the hash chain; return one line per event that was edited or removed."""
-        problems, prev = [], GENESIS_HASH
-        for row in self._rows("SELECT * FROM events ORDER BY id"):
-            stored = row.pop("hash")
-            event = {k: json.loads(v) if k in ("changed", "before", "after") and v else v
-                     for k, v in row.items() if k != "id"}
-            if row["prev_hash"] != prev:
-                problems.append(f"event {row['id']}: the chain breaks before it (removed or reordered)")
-            if event_hash(event) != stored:
-                problems.append(f"event {row['id']}: its content does not match its hash (edited)")
-            prev = stored
-        return problems
-
-    # --- policies -------------------------------------------------------------------------
-
-    def policy_documents(self) -> list[dict[str, Any]]:
-        """Every stored policy version, oldest first, with its document as builtins."""
-        rows = self._rows("SELECT * FROM policies ORDER BY rowid")
-        return [row | {"document": json.loads(row["document"])} for row in rows]
-
-    def save_policy(
-        self, document: dict[str, Any], actor: str, expected_version: Collection[str] | None
-    ) -> None:
-        """Store a new policy version; the previous ones are kept. `expected_version` is the
-        version the change was based on (None: any); the new version must be new."""
-        version = document["version"]
-        with self.write():
-            current = self._rows("SELECT version FROM policies ORDER BY rowid DESC LIMIT 1")
-            current_version = current[0]["version"] if current else None
-            if expected_version is not None and current_version not in expected_version:
-                raise PreconditionFailed(
-                    f"The policy is at version {current_version}, not the one in If-Match: "
-                    "someone changed it. Read it again and redo your change."
-                )
-            if self._rows("SELECT 1 FROM policies WHERE version = ?", [version]):
-                raise Conflict(
-                    f"Policy version {version} exists already; versions are never reused. "
-                    "Give the new policy a new version."
-                )
-            self._insert("policies", {
-                "version": version,
-                "effective_on": document["effective_on"],
-                "document": json.dumps(document, ensure_ascii=False),
-                "created_at": now(),
-                "actor": actor,
-            })
-            before = self._rows("SELECT document FROM policies WHERE version = ?",
-                                [current_version]) if current_version else []
-            self._log(
-                "replace_policy", "policy", version, len(self.policy_documents()),
-                json.loads(before[0]["document"]) if before else None, document, actor, None,
-            )
-
-    # --- review requests ------------------------------------------------------------------
-
-    def request_review(self, data: models.ReviewRequestIn, host: str | None, key: str | None
-                       ) -> models.ReviewRequest:
-        """Record a teacher's request; an open request for the same host (or, without a URL,
-        the same name) is counted again instead of stored twice."""
-        with self.write():
-            where, param = ("host = ?", host) if host else ("host IS NULL AND name_key = ?", key)
-            rows = self._rows(
-                f"SELECT * FROM review_requests WHERE status = 'open' AND {where} LIMIT 1", [param]
-            )
-            stamp = now()
-            if rows:
-                row = rows[0]
-                self.conn.execute(
-                    "UPDATE review_requests SET count = count + 1, updated_at = ? WHERE id = ?",
-                    [stamp, row["id"]],
-                )
-                return self.review_request(row["id"])
-            request = models.ReviewRequest(
-                id="rr-" + secrets.token_hex(5), tool_name=data.tool_name, url=data.url, host=host,
-                school=data.school, reason=data.reason, version=1,
-                created_at=stamp, updated_at=stamp,
-            )
-            self._insert("review_requests", to_builtins(request) | {"name_key": key})
-            return self.review_request(request.id)
-
-    def review_request(self, request_id: str) -> models.ReviewRequest:
-        rows = self._rows("SELECT * FROM review_requests WHERE id = ?", [request_id])
-        if not rows:
-            raise NotFound("review request", request_id)
-        row = {k: v for k, v in rows[0].items() if v is not None and k != "name_key"}
-        return msgspec.convert(row, models.ReviewRequest, strict=False)
-
-    def review_requests(self, status: str | None, limit: int, offset: int
-                        ) -> tuple[list[models.ReviewRequest], int]:
-        where, params = ("WHERE status = ?", [status]) if status else ("", [])
-        total = self._rows(f"SELECT count(*) AS n FROM review_requests {where}", params)[0]["n"]
-        rows = self._rows(
-            f"SELECT id FROM review_requests {where} ORDER BY count DESC, created_at "
-            "LIMIT ? OFFSET ?", [*params, limit, offset],
-        )
-        return [self.review_request(r["id"]) for r in rows], total
-
-    def update_review_request(self, request_id: str, change: models.ReviewRequestUpdate,
-                              actor: str, expected_version: Collection[int] | None
-                              ) -> models.ReviewRequest:
-        """Link a request to a registered tool, close it, or open it again; audited."""
-        with self.write():
-            before = self.review_request(request_id)
-            if expected_version is not None and before.version not in expected_version:
-                raise PreconditionFailed(
-                    f"The review request '{request_id}' is at version {before.version}, not the "
-                    "one in If-Match: someone changed it. Read it again and redo your change."
-                )
-            if change.tool_id is not None and self._fetch("tools", change.tool_id) is None:
-                raise Invalid.at("$.tool_id", f"there is no tool with id '{change.tool_id}'")
-            after = msgspec.structs.replace(
-                before, status=change.status, tool_id=change.tool_id,
-                version=before.version + 1, updated_at=now(),
-            )
-            after = msgspec.convert(to_builtins(after), models.ReviewRequest)
-            self.conn.execute(
-                "UPDATE review_requests SET status = ?, tool_id = ?, version = ?, updated_at = ? "
-                "WHERE id = ?",
-                [after.status, after.tool_id, after.version, to_builtins(after)["updated_at"],
-                 request_id],
-            )
-            action = {"linked": "link", "closed": "close"}.get(after.status, "update")
-            self._log(action, "review_requests", request_id, after.version, to_builtins(before),
-                      to_builtins(after), actor, None)
-        return self.review_request(request_id)
-
-    # --- tokens ---------------------------------------------------------------------------
-
-    def create_token(self, name: str, role: models.Role) -> tuple[models.ApiToken, str]:
-        """Create a token; the secret is returned once and only its hash is stored."""
-        secret = "wlr_" + secrets.token_urlsafe(32)
-        token = models.ApiToken(
-            id=secrets.token_hex(4), name=name, role=role, created_at=dt.datetime.now(dt.UTC)
-        )
-        with self.write():
-            if self._rows("SELECT 1 FROM tokens WHERE name = ?", [name]):
-                raise Conflict(f"A token named '{name}' exists already; choose another name.")
-            self._insert("tokens", to_builtins(token) | {"token_hash": hash_token(secret)})
-        return token, secret
-
-    def tokens(self) -> list[models.ApiToken]:
-        rows = self._rows(
-            "SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY created_at"
-        )
-        return [msgspec.convert({k: v for k, v in r.items() if v}, models.ApiToken) for r in rows]
-
-    def revoke_token(self, name_or_id: str) -> models.ApiToken:
-        with self.write():
-            cursor = self.conn.execute(
-                "UPDATE tokens SET revoked_at = ? WHERE (name = ? OR id = ?) AND revoked_at IS NULL",
-                [now(), name_or_id, name_or_id],
-            )
-            if cursor.rowcount == 0:
-                raise NotFound("active token", name_or_id)
-        return next(t for t in self.tokens() if name_or_id in (t.name, t.id))
-
-    def token_for_secret(self, secret: str) -> tuple[str, str, bool] | None:
-        """(name, role, revoked) of the token with this secret, or None."""
-        rows = self._rows(
-            "SELECT name, role, revoked_at FROM tokens WHERE token_hash = ?", [hash_token(secret)]
-        )
-        return (rows[0]["name"], rows[0]["role"], rows[0]["revoked_at"] is not None) if rows else None
-
     # --- bulk import: batched lookups -------------------------------------------------------
 
     def records_by_id(self, kind: str, ids: Collection[str]) -> dict[str, Any]:
@@ -638,111 +378,3 @@ class Registry:
                     row["tool_ids"] = tool_ids[row["id"]]
             found.update((row["id"], self._from_row(kind, row)) for row in rows)
         return found
-
-    # --- publications of the whitelist (registry.publish builds the file) -----------------
-
-    @contextmanager
-    def snapshot(self) -> Iterator[None]:
-        """Reads inside see one consistent state of the database (a read transaction)."""
-        if self.conn.in_transaction:
-            yield
-            return
-        self.conn.execute("BEGIN")
-        try:
-            yield
-        finally:
-            self.conn.execute("COMMIT")
-
-    def publications(self) -> list[dict[str, Any]]:
-        """Every recorded publication, newest first, with `counts` and `changes` decoded."""
-        rows = self._rows("SELECT * FROM publications ORDER BY version DESC")
-        return [row | {"counts": json.loads(row["counts"]), "changes": json.loads(row["changes"])}
-                for row in rows]
-
-    def record_publication(self, publication: dict[str, Any], actor: str) -> None:
-        """Record a publication and its audit event; its version must follow the latest."""
-        with self.write():
-            latest = self._rows("SELECT max(version) AS v FROM publications")[0]["v"] or 0
-            if publication["version"] != latest + 1:
-                raise Conflict(
-                    f"Version {latest} of the whitelist was published while this one was being "
-                    "built; publish again to include it."
-                )
-            self._insert("publications", {
-                **publication,
-                "counts": json.dumps(publication["counts"], ensure_ascii=False),
-                "changes": json.dumps(publication["changes"], ensure_ascii=False),
-                "actor": actor,
-            })
-            self._log("create", "publication", str(publication["version"]), 1, None,
-                      publication, actor, None)
-
-    # --- backup and verification (`registry backup`, `registry verify`) ------------------
-
-    @classmethod
-    def open_read_only(cls, path: str | Path) -> Registry:
-        """An existing database opened so that nothing can change it: no migrations and no
-        pragmas that write. For checking and copying a file, never for serving."""
-        path = Path(path)
-        if not path.is_file():
-            raise RegistryError(f"There is no database at {path}.")
-        registry = cls.__new__(cls)
-        registry.path = path
-        registry.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                        isolation_level=None, check_same_thread=False)
-        registry.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        registry.db = Database(registry.conn)
-        return registry
-
-    def verify(self) -> list[str]:
-        """Every problem of the file, one line each ([] when sound): SQLite's integrity and
-        foreign key checks, the triggers that keep records and the audit log from being
-        deleted or edited, and the audit log's hash chain."""
-        try:
-            tables = {r["name"]: r["type"] for r in self._rows(
-                "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'trigger')")}
-            problems = [f"integrity: {message}" for (message,) in
-                        self.conn.execute("PRAGMA integrity_check").fetchall() if message != "ok"]
-            dangling = self.conn.execute("PRAGMA foreign_key_check").fetchall()
-            problems += [f"foreign key: {table} row {rowid} refers to a row of {parent} that "
-                         "does not exist" for table, rowid, parent, _ in dangling]
-            if "events" not in tables:
-                return [*problems, "not a registry database: it has no audit log (no events)"]
-            for name, what in [*((f"{t}_no_delete", f"{t} can be deleted") for t in RECORD_TABLES),
-                               ("events_no_update", "the audit log can be edited"),
-                               ("events_no_delete", "the audit log can be deleted")]:
-                if tables.get(name) != "trigger":
-                    problems.append(f"trigger {name} is missing: {what}")
-            return problems + self.verify_events()
-        except sqlite3.DatabaseError as exc:
-            return [f"the file cannot be read as an SQLite database: {exc}"]
-
-    def backup_to(self, target: Path) -> dict[str, int]:
-        """Copy the whole database into the new file `target` as one consistent state while
-        writers go on: SQLite's online backup in one step, inside one read transaction. The
-        copy is a single file (rollback journal, no -wal) and passes the integrity check.
-        Returns the rows of the copy per table."""
-        copy = sqlite3.connect(target, isolation_level=None)
-        try:
-            with self.snapshot():
-                self.conn.backup(copy)  # pages=-1: everything in one step, so no restarts
-            copy.execute("PRAGMA journal_mode = DELETE")
-            problems = [m for (m,) in copy.execute("PRAGMA integrity_check").fetchall()]
-            if problems != ["ok"]:
-                raise RegistryError(f"The copy failed its integrity check: {problems[0]}")
-            names = [n for (n,) in copy.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' "
-                "ORDER BY name").fetchall()]
-            return {n: copy.execute(f"SELECT count(*) FROM [{n}]").fetchone()[0] for n in names}
-        finally:
-            copy.close()
-
-
-def hash_token(secret: str) -> str:
-    # Tokens are 256-bit random strings, so a plain SHA-256 is as good as a slow KDF here.
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def event_hash(event: dict[str, Any]) -> str:
-    body = {k: v for k, v in event.items() if k not in ("id", "hash")}
-    return hashlib.sha256(msgspec.json.encode(body, order="sorted")).hexdigest()

@@ -109,6 +109,22 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+IMPORT_CACHE_KIB = 64 * 1024
+"""SQLite's page cache while an import writes (the default is 2 MB): the indexes of 100,000
+records are updated in place instead of read again from the file (see benchmarks/)."""
+
+
+@contextmanager
+def _page_cache(registry, kib: int = IMPORT_CACHE_KIB) -> Iterator[None]:
+    """A larger page cache for the import's transaction, then the connection's own again."""
+    (before,) = registry.conn.execute("PRAGMA cache_size").fetchone()
+    registry.conn.execute(f"PRAGMA cache_size = {-kib}")
+    try:
+        yield
+    finally:
+        registry.conn.execute(f"PRAGMA cache_size = {int(before)}")
+
+
 # --- reading files ---------------------------------------------------------------------------
 
 
@@ -388,7 +404,8 @@ def _import(registry, source, actor, dry_run, force, progress) -> ImportReport:
     report = ImportReport(source=source.name, dry_run=dry_run)
     if dry_run:
         return _report(report, plan(registry, checked, force), source, checked)
-    with registry.write():  # planned inside the write lock, so nobody changes it in between
+    # Planned inside the write lock, so nobody changes it in between.
+    with _page_cache(registry), registry.write():
         planned = plan(registry, checked, force)
         _report(report, planned, source, checked)
         if report.ok:

@@ -63,6 +63,22 @@ def demo_registry(empty_registry) -> Registry:
 
 
 
+def test_an_import_writes_with_a_larger_page_cache_and_gives_it_back(empty_registry,
+                                                                   monkeypatch):
+    seen = []
+    create_many = empty_registry.create_many
+
+    def spy(*args, **kwargs):
+        seen.append(empty_registry.conn.execute("PRAGMA cache_size").fetchone()[0])
+        return create_many(*args, **kwargs)
+
+    monkeypatch.setattr(empty_registry, "create_many", spy)
+    (before,) = empty_registry.conn.execute("PRAGMA cache_size").fetchone()
+    assert run_import(empty_registry, DEMO_PATH.read_bytes(), "demo.json").ok
+    assert seen and set(seen) == {-importer.IMPORT_CACHE_KIB} != {before}
+    assert empty_registry.conn.execute("PRAGMA cache_size").fetchone()[0] == before
+
+
 # --- a bundle in, every error out --------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from litestar.exceptions import HTTPException, SerializationException, Validatio
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from registry.errors import FieldError, RegistryError, field_error, field_errors
+from registry.errors import FieldError, RegistryError, field_errors
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("registry.api")
