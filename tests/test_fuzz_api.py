@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 
-from registry.api.limits import LIMITS, LocalStore
+from registry.api.limits import LIMITS, CountingStore
 from registry.app import Settings, create_app
 from registry.db import Registry
 from registry.models import Role
@@ -96,7 +96,7 @@ def test_api_conforms_to_its_openapi_document(case, publisher_token):
     # The anonymous endpoints are rate limited per client (10 review requests a minute):
     # start each case with empty counters, or all but the first few would only see 429.
     for limit in LIMITS:
-        APP.stores.register(limit.store, LocalStore(), allow_override=True)
+        APP.stores.register(limit.store, CountingStore(), allow_override=True)
     case.call_and_validate()
 
 

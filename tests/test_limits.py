@@ -198,25 +198,43 @@ def test_the_registry_side_is_not_rate_limited(demo):
                      headers=demo.tokens["procurement"]).status_code == 201
 
 
-def test_histories_are_kept_in_local_stores_even_when_empty(demo):
-    # Litestar's StoreRegistry replaces a store that is falsy by a MemoryStore (with locks
-    # that wait): an empty LocalStore must stay truthy.
+def test_counts_are_kept_in_counting_stores_even_when_empty(demo):
+    # Litestar's StoreRegistry replaces a store that is falsy by a MemoryStore, and our
+    # limiter would then fall back to Litestar's: an empty CountingStore must stay truthy.
     for limit in (CHECK_LIMIT, REVIEW_LIMIT):
-        assert type(demo.stores.get(limit.store)) is limits.LocalStore
-    assert limits.LocalStore()
+        assert type(demo.stores.get(limit.store)) is limits.CountingStore
+    assert limits.CountingStore()
+    assert demo.stores.get(CHECK_LIMIT.store).clients() > 0  # the checks above counted here
 
 
-def test_expired_histories_are_swept(monkeypatch):
-    import asyncio
-
+def test_windows_that_ended_are_swept(monkeypatch):
     monkeypatch.setattr(limits, "SWEEP_EVERY", 3)
-    store = limits.LocalStore()
+    store = limits.CountingStore()
+    assert store.hit("gone", 10, -1) == (1, store._windows["gone"][1], True)  # ended at once
+    store.hit("kept", 10, 60)
+    assert store.clients() == 2
+    store.hit("new", 10, 60)  # the third window opened sweeps first
+    assert sorted(store._windows) == ["kept", "new"]
 
-    async def fill() -> None:
-        await store.set("gone", b"[]", expires_in=dt.timedelta(seconds=-1))
-        await store.set("kept", b"[]", expires_in=60)
-        assert store.keys() == 2
-        await store.set("new", b"[]", expires_in=60)  # the third write sweeps first
 
-    asyncio.run(fill())
-    assert sorted(store._store) == ["kept", "new"]
+def test_a_full_window_refuses_without_counting_and_a_new_one_starts_over(monkeypatch):
+    now = [1_000_000]
+    monkeypatch.setattr(limits.time, "time", lambda: now[0])
+    store = limits.CountingStore()
+    assert [store.hit("a", 2, 60) for _ in range(3)] == [
+        (1, 1_000_060, True), (2, 1_000_060, True), (2, 1_000_060, False)]
+    now[0] = 1_000_060  # the window has ended
+    assert store.hit("a", 2, 60) == (1, 1_000_120, True)
+    assert store.hit("b", 2, 60) == (1, 1_000_120, True)  # each client its own window
+
+
+def test_any_other_store_gets_litestars_own_limiter(tmp_path):
+    from litestar.stores.memory import MemoryStore
+
+    app = create_app(Settings(db_path=tmp_path / "registry.db", demo=True,
+                              today=lambda: dt.date(2026, 11, 28)))
+    app.stores.register(CHECK_LIMIT.store, MemoryStore(), allow_override=True)
+    with TestClient(app) as client:
+        for n in range(2):
+            response = client.get("/api/check", params={"q": HOST})
+            assert rate_headers(response)["ratelimit-remaining"] == str(299 - n)

@@ -1,87 +1,92 @@
-"""Rate limits of the anonymous endpoints: Litestar's limiter, with a store that never waits.
+"""Rate limits of the anonymous endpoints: Litestar's limiter, counting in a store that never waits.
 
-Litestar's `RateLimitMiddleware` reads a client's history from a store, checks it and writes
-it back under an `anyio.Lock`, and its `MemoryStore` takes another lock for each read and
-write. Every one of those three locks hands control to the event loop, even when nobody
-holds it: on the check API that was more than the check itself (see benchmarks/).
+Litestar's `RateLimitMiddleware` keeps each client's history as JSON in a `Store`: per
+request it decodes it, encodes it again, stamps two datetimes and takes three `anyio` locks,
+each a trip through the event loop. On the check API that cost more than the check itself
+(see benchmarks/). Its algorithm is a fixed window: the first request opens a window of the
+configured length, at most N requests fit in it, and only the count matters.
 
-`LocalStore` does the same work without locks or awaits inside: in one event loop, code
-that does not await cannot be interrupted, so reading, checking and writing a history is
-atomic without them, and `RateLimiter` leaves its own lock out. Expired histories (one per
-client address) are swept now and then, so a school year of addresses does not pile up.
+`CountingStore` keeps exactly that, a count and the end of the window per client, in a
+plain dict: in one event loop, code that does not await cannot be interrupted, so counting
+needs no lock. `RateLimiter` asks it and answers with Litestar's own 429 and headers
+(`RateLimit-Policy`, `-Limit`, `-Remaining`, `-Reset`, `Retry-After`); with any other
+store (Redis, say) it is Litestar's middleware unchanged. Windows that ended are swept now
+and then, so a school year of client addresses does not pile up.
 """
 
 from __future__ import annotations
 
-import contextlib
-from datetime import timedelta
+import time
 from typing import TYPE_CHECKING
 
 from litestar.exceptions import TooManyRequestsException
-from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
+from litestar.middleware.rate_limit import DURATION_VALUES, RateLimitConfig, RateLimitMiddleware
 from litestar.stores.memory import MemoryStore
 
 if TYPE_CHECKING:
     from litestar.types import Message, Receive, Scope, Send
 
 SWEEP_EVERY = 10_000
-"""Writes between two sweeps of expired histories."""
+"""Windows opened between two sweeps of those that ended."""
 
 
-class LocalStore(MemoryStore):
-    """`MemoryStore` for one event loop: nothing in `get` and `set` waits, so no lock."""
+class CountingStore(MemoryStore):
+    """Fixed-window counts per client for `RateLimiter`, in one event loop.
+
+    A `MemoryStore` too, so Litestar's own middleware could use it (its registry expects a
+    `Store`); `RateLimiter` uses `hit` instead.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self._lock = contextlib.nullcontext()
-        self._writes = 0
+        self._windows: dict[str, list[int]] = {}  # key -> [count, window end (epoch s)]
+        self._opened = 0
 
-    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
-                  ) -> None:
-        self._writes += 1
-        if self._writes % SWEEP_EVERY == 0:
-            self.sweep()
-        await super().set(key, value, expires_in)
+    def hit(self, key: str, limit: int, seconds: int) -> tuple[int, int, bool]:
+        """Count one request of `key` if its window has room: (count, window end, counted)."""
+        now = int(time.time())
+        window = self._windows.get(key)
+        if window is None or window[1] <= now:
+            self._opened += 1
+            if self._opened % SWEEP_EVERY == 0:
+                self.sweep(now)
+            window = self._windows[key] = [0, now + seconds]
+        if window[0] >= limit:
+            return window[0], window[1], False
+        window[0] += 1
+        return window[0], window[1], True
 
-    async def delete_expired(self) -> None:
-        self.sweep()
+    def sweep(self, now: int | None = None) -> None:
+        """Forget every window that has ended."""
+        now = int(time.time()) if now is None else now
+        self._windows = {k: w for k, w in self._windows.items() if w[1] > now}
 
-    def sweep(self) -> None:
-        """Forget every expired value, in one go (MemoryStore's yields while it rebuilds)."""
-        self._store = {k: v for k, v in self._store.items() if not v.expired}
-
-    def keys(self) -> int:
-        """How many values it holds. (Not `__len__`: Litestar's StoreRegistry replaces a
+    def clients(self) -> int:
+        """How many windows it holds. (Not `__len__`: Litestar's StoreRegistry replaces a
         store that is falsy, as an empty one with `__len__` would be, by a MemoryStore.)"""
-        return len(self._store)
+        return len(self._windows)
 
 
 class RateLimiter(RateLimitMiddleware):
-    """Litestar's rate limiter, its steps and headers, without its lock (with a `LocalStore`
-    nothing can run between reading a client's history and writing it back) and adding its
-    headers to the answer's list as they are, not one by one through `MutableScopeHeaders`
-    (which searches the list for each)."""
+    """Litestar's rate limiter, counting in a `CountingStore` (see the module)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = scope["litestar_app"]
-        request = app.request_class(scope)
-        if not await self.should_check_request(request=request):
-            await self.app(scope, receive, send)
-            return
         store = self.config.get_store_from_app(app)
-        key = self.cache_key_from_request(request)
-        history = await self.retrieve_cached_history(key, store)
-        if len(history.history) >= self.max_requests:
-            raise TooManyRequestsException(
-                headers=self.create_response_headers(cache_object=history)
-                if self.config.set_rate_limit_headers else None)
-        await self.set_cached_history(key=key, cache_object=history, store=store)
-        if not self.config.set_rate_limit_headers:
+        request = app.request_class(scope)
+        if not isinstance(store, CountingStore) or not await self.should_check_request(request):
+            await super().__call__(scope, receive, send)
+            return
+        seconds = DURATION_VALUES[self.unit]
+        count, ends, counted = store.hit(self.cache_key_from_request(request),
+                                         self.max_requests, seconds)
+        headers = self.headers(count, ends) if self.config.set_rate_limit_headers else None
+        if not counted:
+            raise TooManyRequestsException(headers=headers)
+        if headers is None:
             await self.app(scope, receive, send)
             return
-        # The headers as Litestar's limiter sends them: counted with this request.
-        extra = [(name.lower().encode(), value.encode())
-                 for name, value in self.create_response_headers(cache_object=history).items()]
+        extra = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -89,6 +94,17 @@ class RateLimiter(RateLimitMiddleware):
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    def headers(self, count: int, ends: int) -> dict[str, str]:
+        """The headers Litestar's limiter sends, from a count and the window's end."""
+        config = self.config
+        return {
+            config.rate_limit_policy_header_key:
+                f"{self.max_requests}; w={DURATION_VALUES[self.unit]}",
+            config.rate_limit_limit_header_key: str(self.max_requests),
+            config.rate_limit_remaining_header_key: str(max(self.max_requests - count, 0)),
+            config.rate_limit_reset_header_key: str(ends - int(time.time())),
+        }
 
 
 CHECK_LIMIT = RateLimitConfig(rate_limit=("minute", 300), store="rate_limit_check",
@@ -98,9 +114,9 @@ REVIEW_LIMIT = RateLimitConfig(rate_limit=("minute", 10), store="rate_limit_revi
 LIMITS = (CHECK_LIMIT, REVIEW_LIMIT)
 
 
-def stores() -> dict[str, LocalStore]:
+def stores() -> dict[str, CountingStore]:
     """A fresh store per limit, for `Litestar(stores=...)`."""
-    return {limit.store: LocalStore() for limit in LIMITS}
+    return {limit.store: CountingStore() for limit in LIMITS}
 
 
-__all__ = ["CHECK_LIMIT", "LIMITS", "REVIEW_LIMIT", "LocalStore", "RateLimiter", "stores"]
+__all__ = ["CHECK_LIMIT", "LIMITS", "REVIEW_LIMIT", "CountingStore", "RateLimiter", "stores"]
