@@ -272,6 +272,13 @@ def test_name_key(text, expected):
     assert name_key(text) == expected
 
 
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_name_key_of_ascii_takes_a_shortcut_to_the_same_key(text):
+    from registry.domains import _decomposed_key
+
+    assert name_key(text) == _decomposed_key(text)
+
+
 @given(st.text(max_size=300))
 def test_parse_query_never_raises_and_hosts_are_clean(text):
     q = parse_query(text)
