@@ -73,11 +73,11 @@ class StorageFull(RegistryError):
     status = 507
     title = "Insufficient storage"
 
-    def __init__(self) -> None:
-        super().__init__(
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or (
             "The database is full: the disk has no space left or the database reached its "
             "size limit. Nothing was changed; free some space and try again."
-        )
+        ))
 
 
 # Patterns from models.py turned into sentences; msgspec itself only says "matching regex".

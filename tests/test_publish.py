@@ -20,7 +20,7 @@ from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.publications import HANDLERS
 from registry.cli import main
 from registry.db import Registry
-from registry.errors import Conflict
+from registry.errors import Conflict, StorageFull
 from registry.importer import load_demo
 from registry.publish import builder, content_sha256, default_whitelist_path, publish
 
@@ -385,7 +385,7 @@ def test_a_failed_replace_keeps_the_old_file_and_records_nothing(registry, white
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(builder.os, "replace", refuse)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(StorageFull, match="no room on the disk for the new whitelist"):
         publish(registry, whitelist, TODAY, "sector")
 
     assert whitelist.read_bytes() == before
@@ -396,6 +396,30 @@ def test_a_failed_replace_keeps_the_old_file_and_records_nothing(registry, white
 
     monkeypatch.undo()
     assert publish(registry, whitelist, TODAY, "sector").version == 2
+
+
+def fill_the_disk_while_building(monkeypatch) -> None:
+    """SQLite runs out of room while the new file is written (`max_page_count` as a disk)."""
+    insert = builder._insert
+
+    def cramped(db, table, records):
+        db.execute("PRAGMA max_page_count = 8")
+        insert(db, table, records)
+
+    monkeypatch.setattr(builder, "_insert", cramped)
+
+
+def test_a_full_disk_while_building_publishes_nothing(registry, whitelist, monkeypatch):
+    publish(registry, whitelist, TODAY, "sector")
+    before = whitelist.read_bytes()
+    fill_the_disk_while_building(monkeypatch)
+    with pytest.raises(StorageFull) as raised:
+        publish(registry, whitelist, TODAY, "sector")
+    assert raised.value.detail == builder.NO_ROOM
+    assert whitelist.read_bytes() == before
+    assert [p["version"] for p in registry.publications()] == [1]
+    assert sorted(p.name for p in whitelist.parent.iterdir()) == [
+        "registry.db", "registry.db-shm", "registry.db-wal", "witte-lijst.db"]
 
 
 def test_a_version_taken_meanwhile_is_a_conflict(registry, whitelist, monkeypatch):
@@ -474,3 +498,23 @@ def test_api_publishing_needs_a_publisher(api, tokens, whitelist, who, status):
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     assert not whitelist.exists()
+
+
+def test_api_publish_on_a_full_disk_is_507_and_publishes_nothing(api, tokens, registry,
+                                                                  monkeypatch):
+    fill_the_disk_while_building(monkeypatch)
+    response = api.post("/api/publications", headers=tokens["publisher"])
+    assert response.status_code == 507, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"] == builder.NO_ROOM
+    assert registry.publications() == []
+
+
+def test_cli_publish_on_a_full_disk_is_one_line(registry, tmp_path, monkeypatch):
+    monkeypatch.delenv("REGISTRY_WHITELIST", raising=False)
+    registry.close()
+    fill_the_disk_while_building(monkeypatch)
+    result = CliRunner().invoke(main, ["publish", "--db", str(tmp_path / "registry.db")])
+    assert result.exit_code == 1
+    assert builder.NO_ROOM in result.output.replace("\n", " ")
+    assert "Traceback" not in result.output

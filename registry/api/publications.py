@@ -38,7 +38,7 @@ CONFLICT = ResponseSpec(
         "of its content and how many tools were added, removed or changed verdict."
     ),
     security=[{"BearerToken": []}],
-    responses={**problems(401, 403), 409: CONFLICT},
+    responses={**problems(401, 403, 507), 409: CONFLICT},
 )
 async def create_publication(request: Request) -> Publication:
     state = request.app.state

@@ -11,19 +11,21 @@ publication in the same transaction as the rename, so a failed rename records no
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable
-from contextlib import closing, suppress
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
 import msgspec
 from sqlite_utils import Database
 
 from registry.db import Registry
+from registry.errors import StorageFull
 from registry.policy import ORDER
 from registry.publish import rows
 from registry.verdicts import Records, current_policy
@@ -110,33 +112,51 @@ def publish(
     stem = f".{out_path.name}.{secrets.token_hex(4)}"
     building, ready = out_path.with_name(stem + ".building"), out_path.with_name(stem + ".tmp")
     try:
-        say(f"Writing {counts['tools']} tools")
-        sha256 = _build(building, tables, {
-            "version": version,
-            "published_at": msgspec.to_builtins(published_at),
-            "evaluated_on": today.isoformat(),
-            "policy_version": policy.version,
-            "previous_version": previous_version,
-            "counts": rows.to_json(counts),
-            "changes": rows.to_json(msgspec.to_builtins(summary)),
-        })
-        say("Checking and compacting")
-        _compact(building, ready)
-        publication = Publication(
-            version=version, published_at=published_at, policy_version=policy.version,
-            counts=counts, sha256=sha256, changes=summary, actor=actor,
-        )
-        say("Replacing the published file")
-        # Recorded and replaced in one transaction: if the replace fails, nothing is recorded.
-        with registry.write():
-            registry.record_publication(_registry_row(publication), actor)
-            os.replace(ready, out_path)
-            fsync_dir(out_path.parent)
+        with _no_room_is_storage_full():
+            say(f"Writing {counts['tools']} tools")
+            sha256 = _build(building, tables, {
+                "version": version,
+                "published_at": msgspec.to_builtins(published_at),
+                "evaluated_on": today.isoformat(),
+                "policy_version": policy.version,
+                "previous_version": previous_version,
+                "counts": rows.to_json(counts),
+                "changes": rows.to_json(msgspec.to_builtins(summary)),
+            })
+            say("Checking and compacting")
+            _compact(building, ready)
+            publication = Publication(
+                version=version, published_at=published_at, policy_version=policy.version,
+                counts=counts, sha256=sha256, changes=summary, actor=actor,
+            )
+            say("Replacing the published file")
+            # Recorded and replaced in one transaction: a failed replace records nothing.
+            with registry.write():
+                registry.record_publication(_registry_row(publication), actor)
+                os.replace(ready, out_path)
+                fsync_dir(out_path.parent)
     finally:
         for leftover in (building, ready):
             with suppress(FileNotFoundError):
                 leftover.unlink()
     return publication
+
+
+@contextmanager
+def _no_room_is_storage_full() -> Iterator[None]:
+    """No room on the disk for the new file (SQLite's SQLITE_FULL or the system's ENOSPC) is
+    a 507 that says what happened, not a 500: nothing was published, the old file stays."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        if (getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+                or getattr(exc, "errno", None) == errno.ENOSPC):
+            raise StorageFull(NO_ROOM) from exc
+        raise
+
+
+NO_ROOM = ("There is no room on the disk for the new whitelist. Nothing was published and the "
+           "current whitelist is still served; free some space and publish again.")
 
 
 def publications(registry: Registry) -> list[Publication]:
