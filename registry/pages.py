@@ -18,8 +18,8 @@ from litestar.params import Body, QueryParameter
 from litestar.response import Template
 
 from registry import models
-from registry.api.embed import EMBED_LIMIT, allowed_tools
-from registry.api.limits import CHECK_LIMIT, REVIEW_LIMIT
+from registry.api.embed import allowed_tools
+from registry.api.limits import CHECK_LIMIT, EMBED_LIMIT, REVIEW_LIMIT
 from registry.check import NotPublished, review_target
 from registry.errors import RegistryError, decode
 from registry.publish.rows import CATEGORY_LABELS

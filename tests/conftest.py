@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 
 from registry.app import Settings, create_app
 from registry.db import Registry
+from registry.importer import load_demo
 from registry.models import Role
 
 VENDOR = {"id": "rekenfabriek", "name": "Rekenfabriek B.V.", "country": "NL", "kvk_number": "12345678"}
@@ -48,6 +49,17 @@ ASSESSMENT = {
     "residual_risk": "low",
 }
 RECORDS = {"vendors": VENDOR, "tools": TOOL, "agreements": AGREEMENT, "assessments": ASSESSMENT}
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path) -> Path:
+    """A registry database file with the demo data, closed (as `registry serve` leaves it)."""
+    path = tmp_path / "registry.db"
+    registry = Registry(path)
+    registry.migrate()
+    load_demo(registry)
+    registry.close()
+    return path
 
 
 @pytest.fixture

@@ -8,13 +8,11 @@ import sqlite3
 import threading
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from registry import models
 from registry.cli import main
 from registry.db import Registry
-from registry.importer import load_demo
 from tests.conftest import snapshot
 
 MAX_WRITES = 3000  # the free-running writer stops here at the latest
@@ -23,16 +21,6 @@ WAIT = 60  # seconds; a bound on waiting for the other thread, never a pause
 
 def cli(*args: str):
     return CliRunner().invoke(main, list(args))
-
-
-@pytest.fixture
-def live(tmp_path) -> Path:
-    path = tmp_path / "registry.db"
-    registry = Registry(path)
-    registry.migrate()
-    load_demo(registry)
-    registry.close()
-    return path
 
 
 def vendor(name: str) -> models.VendorIn:
@@ -47,7 +35,7 @@ def rows(path: Path, table: str) -> list[tuple]:
         conn.close()
 
 
-def test_backup_while_writers_go_on(live, tmp_path):
+def test_backup_while_writers_go_on(demo_db, tmp_path):
     out = tmp_path / "backups" / "registry-backup.db"
     holding, backed_up, stop, busy = (threading.Event() for _ in range(4))
     written: list[str] = []
@@ -55,7 +43,7 @@ def test_backup_while_writers_go_on(live, tmp_path):
 
     def hold_a_transaction() -> None:
         """Writes a vendor and keeps its transaction open until the backup is done."""
-        registry = Registry(live)
+        registry = Registry(demo_db)
         try:
             with registry.write():
                 registry.create("vendors", vendor("halverwege"), "schrijver")
@@ -68,7 +56,7 @@ def test_backup_while_writers_go_on(live, tmp_path):
             registry.close()
 
     def keep_writing() -> None:
-        registry = Registry(live)
+        registry = Registry(demo_db)
         try:
             for i in range(MAX_WRITES):
                 if stop.is_set():
@@ -89,13 +77,13 @@ def test_backup_while_writers_go_on(live, tmp_path):
     # The holder has the write lock, so the free-running writer queues behind it (busy
     # timeout) while the backup reads: readers never wait for writers in WAL mode.
     before = len(written)
-    result = cli("backup", str(out), "--db", str(live))
+    result = cli("backup", str(out), "--db", str(demo_db))
     backed_up.set()
     holder.join(WAIT)
     writer = threading.Thread(target=keep_writing)
     writer.start()
     assert busy.wait(WAIT)
-    during = cli("backup", str(tmp_path / "during.db"), "--db", str(live))
+    during = cli("backup", str(tmp_path / "during.db"), "--db", str(demo_db))
     stop.set()
     writer.join(WAIT)
     assert not errors, errors
@@ -104,37 +92,37 @@ def test_backup_while_writers_go_on(live, tmp_path):
 
     # The first copy: the state before the open transaction, whole.
     assert before == 0
-    assert result.output == (f"Backed up {live} to {out}: 12 vendors, 26 tools, 16 agreements, "
+    assert result.output == (f"Backed up {demo_db} to {out}: 12 vendors, 26 tools, 16 agreements, "
                              "29 assessments, 83 events.\n")
     assert "halverwege" not in {r[0] for r in rows(out, "vendors")}
-    assert "halverwege" in {r[0] for r in rows(live, "vendors")}
+    assert "halverwege" in {r[0] for r in rows(demo_db, "vendors")}
 
     # The second copy, made while the writer wrote: a prefix of the audit log, and exactly
     # the records those events created, each row as it is in the registry.
     copy = tmp_path / "during.db"
-    events, live_events = rows(copy, "events"), rows(live, "events")
+    events, live_events = rows(copy, "events"), rows(demo_db, "events")
     assert 83 < len(events) <= len(live_events)
     assert events == live_events[:len(events)]
     created = [e[5] for e in events if e[4] == "vendors" and e[3] == "create"]
-    live_vendors = {r[0]: r for r in rows(live, "vendors")}
+    live_vendors = {r[0]: r for r in rows(demo_db, "vendors")}
     assert {r[0]: r for r in rows(copy, "vendors")} == {v: live_vendors[v] for v in created}
     for path in (out, copy):
         assert cli("verify", "--db", str(path)).exit_code == 0
 
 
-def test_a_restored_backup_is_the_registry(live, tmp_path):
-    registry = Registry(live)
+def test_a_restored_backup_is_the_registry(demo_db, tmp_path):
+    registry = Registry(demo_db)
     registry.create("vendors", vendor("na-de-demo"), "schrijver")
     registry.archive("tools", "noorderlicht-wereld", "schrijver", None)
     registry.close()
     out = tmp_path / "backup.db"
-    assert cli("backup", str(out), "--db", str(live)).exit_code == 0
+    assert cli("backup", str(out), "--db", str(demo_db)).exit_code == 0
     assert not out.with_name(out.name + "-wal").exists(), "the copy is one file"
 
     restored = tmp_path / "restored" / "registry.db"
     restored.parent.mkdir()
     shutil.copyfile(out, restored)
-    original, copy = Registry(live), Registry(restored)
+    original, copy = Registry(demo_db), Registry(restored)
     copy.migrate()  # what `registry serve` does on start: nothing to do here
     try:
         assert snapshot(copy) == snapshot(original)
@@ -147,12 +135,12 @@ def test_a_restored_backup_is_the_registry(live, tmp_path):
     assert verified.exit_code == 0, verified.output
 
 
-def test_backup_never_replaces_the_database_itself(live):
-    before = live.read_bytes()
-    result = cli("backup", str(live), "--db", str(live))
+def test_backup_never_replaces_the_database_itself(demo_db):
+    before = demo_db.read_bytes()
+    result = cli("backup", str(demo_db), "--db", str(demo_db))
     assert (result.exit_code, result.output) == (
         1, "Error: The backup would replace the database itself; give another file.\n")
-    assert live.read_bytes() == before
+    assert demo_db.read_bytes() == before
 
 
 def test_backup_of_a_missing_database_creates_nothing(tmp_path):
@@ -162,13 +150,13 @@ def test_backup_of_a_missing_database_creates_nothing(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_a_second_backup_replaces_the_first_whole(live, tmp_path):
+def test_a_second_backup_replaces_the_first_whole(demo_db, tmp_path):
     out = tmp_path / "backup.db"
-    assert cli("backup", str(out), "--db", str(live)).exit_code == 0
-    registry = Registry(live)
+    assert cli("backup", str(out), "--db", str(demo_db)).exit_code == 0
+    registry = Registry(demo_db)
     registry.create("vendors", vendor("later"), "schrijver")
     registry.close()
-    assert cli("backup", str(out), "--db", str(live)).exit_code == 0
+    assert cli("backup", str(out), "--db", str(demo_db)).exit_code == 0
     assert "later" in {r[0] for r in rows(out, "vendors")}
     names = {p.name for p in tmp_path.iterdir()} - {"registry.db-wal", "registry.db-shm"}
     assert names == {"backup.db", "registry.db"}, "no partial copy is left behind"

@@ -187,6 +187,22 @@ def test_review_requests_are_limited_per_client_and_refused_ones_are_not_counted
     assert_healthy(demo)
 
 
+@pytest.mark.parametrize("path", ["/api/embed/tools", "/embed"])
+def test_the_embed_feed_and_page_are_limited_per_client(demo, path):
+    from registry.api.limits import EMBED_LIMIT
+
+    limit = EMBED_LIMIT.rate_limit[1]
+    me = {"X-Test-Peer": "192.0.2.30" if path == "/embed" else "192.0.2.31"}
+    for n in range(limit):
+        response = demo.get(path, params={"level": "PO"}, headers=me)
+        assert response.status_code == 200, (n, response.text[:200])
+    assert rate_headers(response)["ratelimit-remaining"] == "0"
+    refused = demo.get(path, params={"level": "PO"}, headers=me)
+    assert refused.status_code == 429
+    assert rate_headers(refused)["ratelimit-limit"] == str(limit)
+    assert_healthy(demo)
+
+
 def test_the_registry_side_is_not_rate_limited(demo):
     # Token holders are few and known; their work (say a script that reads every tool)
     # must not stop at the teachers' limit.
@@ -201,7 +217,7 @@ def test_the_registry_side_is_not_rate_limited(demo):
 def test_counts_are_kept_in_counting_stores_even_when_empty(demo):
     # Litestar's StoreRegistry replaces a store that is falsy by a MemoryStore, and our
     # limiter would then fall back to Litestar's: an empty CountingStore must stay truthy.
-    for limit in (CHECK_LIMIT, REVIEW_LIMIT):
+    for limit in limits.LIMITS:
         assert type(demo.stores.get(limit.store)) is limits.CountingStore
     assert limits.CountingStore()
     assert demo.stores.get(CHECK_LIMIT.store).clients() > 0  # the checks above counted here

@@ -6,26 +6,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from registry.cli import main
 from registry.db import Registry
-from registry.importer import load_demo
 
 
 def verify(db: Path):
     return CliRunner().invoke(main, ["verify", "--db", str(db)])
-
-
-@pytest.fixture
-def demo_db(tmp_path) -> Path:
-    path = tmp_path / "registry.db"
-    registry = Registry(path)
-    registry.migrate()
-    load_demo(registry)
-    registry.close()
-    return path
 
 
 def tamper(path: Path, *statements: str) -> None:

@@ -12,16 +12,13 @@ import urllib.parse
 import msgspec
 from litestar import Request, get
 from litestar.datastructures import CacheControlHeader
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromQuery
 
 from registry import models
+from registry.api.limits import EMBED_LIMIT
 from registry.api.problems import problems
 from registry.api.public import not_published
 from registry.check import NotPublished, PublicationRef
-
-EMBED_LIMIT = RateLimitConfig(rate_limit=("minute", 300), store="rate_limit_embed")
-
 
 class EmbedTool(msgspec.Struct, kw_only=True):
     id: str

@@ -1,4 +1,5 @@
-"""Rate limits of the anonymous endpoints: Litestar's limiter, counting in a store that never waits.
+"""Rate limits of the anonymous endpoints (the check, review requests, the embed feed and
+page): Litestar's limiter, counting in a store that never waits.
 
 Litestar's `RateLimitMiddleware` keeps each client's history as JSON in a `Store`: per
 request it decodes it, encodes it again, stamps two datetimes and takes three `anyio` locks,
@@ -111,7 +112,9 @@ CHECK_LIMIT = RateLimitConfig(rate_limit=("minute", 300), store="rate_limit_chec
                               middleware_class=RateLimiter)
 REVIEW_LIMIT = RateLimitConfig(rate_limit=("minute", 10), store="rate_limit_review",
                                middleware_class=RateLimiter)
-LIMITS = (CHECK_LIMIT, REVIEW_LIMIT)
+EMBED_LIMIT = RateLimitConfig(rate_limit=("minute", 300), store="rate_limit_embed",
+                              middleware_class=RateLimiter)
+LIMITS = (CHECK_LIMIT, REVIEW_LIMIT, EMBED_LIMIT)
 
 
 def stores() -> dict[str, CountingStore]:
@@ -119,4 +122,5 @@ def stores() -> dict[str, CountingStore]:
     return {limit.store: CountingStore() for limit in LIMITS}
 
 
-__all__ = ["CHECK_LIMIT", "LIMITS", "REVIEW_LIMIT", "CountingStore", "RateLimiter", "stores"]
+__all__ = ["CHECK_LIMIT", "EMBED_LIMIT", "LIMITS", "REVIEW_LIMIT", "CountingStore", "RateLimiter",
+           "stores"]
