@@ -9,12 +9,13 @@ pinned to that one file (see `_pin`) and started before any request reaches it.
 
 A published file never changes, so neither does Datasette's answer to the same GET: each
 instance keeps its answers (a `Kept`, the least recently asked forgotten first) and builds a
-page once per worker instead of once per request. A table page of 100,000 tools took about 100 ms
-to build (see benchmarks/); a new publication starts with none kept.
+page once per worker instead of once per request. A table page of 100,000 tools took about
+100 ms to build (see benchmarks/); a new publication starts with none kept.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import tempfile
@@ -47,40 +48,56 @@ class DatasetteMount:
         self._served: _Served | None = None
         self._identity: tuple[int, int] | None = None
         self._retired: list[_Served] = []
+        self._starting: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     async def _current(self) -> _Served | None:
         identity = _identity(self.path)
         if identity is None:
             return None
         if identity != self._identity:
-            pinned = self._pin()
-            datasette = Datasette(
-                immutables=[str(pinned)],
-                metadata=self.metadata,
-                settings={"base_url": self.prefix + "/"},
-            )
-            try:
-                # Datasette starts on its first request, but lets a second one in before that
-                # is done ("render_template() called before await ds.invoke_startup()", seen
-                # under load): start it here, before any request can reach it.
-                await datasette.invoke_startup()
-                for database in datasette.databases.values():
-                    if not database.is_mutable:
-                        await database.table_counts(limit=60 * 60 * 1000)
-            except BaseException:
-                if pinned != self.path:
-                    _unpin(pinned)
-                raise
-            # Another request may have started one meanwhile, for this file or a newer one.
-            mine, now = _identity(pinned), _identity(self.path)
-            if self._served is None or (mine == now and now != self._identity):
-                if self._served is not None:
-                    self._retired.append(self._served)
-                self._served = _Served(datasette.app(), pinned, Kept(self.cache_bytes))
-                self._identity = mine
-            elif pinned != self.path:
-                _unpin(pinned)
+            # One new instance at a time: the requests that arrive while it starts wait for
+            # it instead of each starting one of their own.
+            async with self._start_lock():
+                if _identity(self.path) != self._identity:
+                    await self._start()
         return self._served
+
+    def _start_lock(self) -> asyncio.Lock:
+        """The lock of the running event loop (a test may serve one app from several)."""
+        loop = asyncio.get_running_loop()
+        if self._starting is None or self._starting[0] is not loop:
+            self._starting = (loop, asyncio.Lock())
+        return self._starting[1]
+
+    async def _start(self) -> None:
+        """Start Datasette on the file now at `path` and make it current."""
+        pinned = self._pin()
+        datasette = Datasette(
+            immutables=[str(pinned)],
+            metadata=self.metadata,
+            settings={"base_url": self.prefix + "/"},
+        )
+        try:
+            # Datasette starts on its first request, but lets a second one in before that
+            # is done ("render_template() called before await ds.invoke_startup()", seen
+            # under load): start it here, before any request can reach it.
+            await datasette.invoke_startup()
+            for database in datasette.databases.values():
+                if not database.is_mutable:
+                    await database.table_counts(limit=60 * 60 * 1000)
+        except BaseException:
+            if pinned != self.path:
+                _unpin(pinned)
+            raise
+        # The file may have been replaced again while this one started: then it is not current.
+        mine, now = _identity(pinned), _identity(self.path)
+        if self._served is None or (mine == now and now != self._identity):
+            if self._served is not None:
+                self._retired.append(self._served)
+            self._served = _Served(datasette.app(), pinned, Kept(self.cache_bytes))
+            self._identity = mine
+        elif pinned != self.path:
+            _unpin(pinned)
 
     def _pin(self) -> Path:
         """A hard link to the file now at `path`, in a folder of its own beside it.

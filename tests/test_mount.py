@@ -128,3 +128,30 @@ def test_big_pages_are_sent_not_kept(demo, monkeypatch):
     response = demo.get(big)
     assert response.status_code == 200 and len(response.content) > 100
     assert (b"/witte-lijst/tools.json", b"_size=5") not in served(demo).pages.keys()
+
+
+def test_requests_during_a_start_share_one_new_instance(tmp_path, monkeypatch):
+    import asyncio
+
+    from registry import mount
+
+    path = tmp_path / "witte-lijst.db"
+    with TestClient(create_app(Settings(db_path=tmp_path / "registry.db",
+                                        today=lambda: TODAY))) as client:
+        path.write_bytes(client.app.state.whitelist_path.read_bytes())
+    real, started = mount.Datasette, []
+
+    def counting(*args, **kwargs):
+        started.append(kwargs["immutables"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mount, "Datasette", counting)
+    served = mount.DatasetteMount(path, PREFIX)
+
+    async def at_once(n: int) -> set[int]:
+        return {id(s) for s in await asyncio.gather(*(served._current() for _ in range(n)))}
+
+    assert len(asyncio.run(at_once(5))) == 1
+    assert len(started) == 1  # the other four waited for it
+    assert len(asyncio.run(at_once(3))) == 1  # another event loop, its own lock: none started
+    assert len(started) == 1
