@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -49,6 +51,18 @@ ASSESSMENT = {
     "residual_risk": "low",
 }
 RECORDS = {"vendors": VENDOR, "tools": TOOL, "agreements": AGREEMENT, "assessments": ASSESSMENT}
+
+
+@contextmanager
+def demo_client(folder: Path, role: Role, today: dt.date, name: str | None = None
+                ) -> Iterator[TestClient]:
+    """The app on the demo data, published on `today` as `registry serve` does, with the
+    Authorization header of a `role` token as `client.token` (`auth` is httpx's)."""
+    with TestClient(create_app(Settings(db_path=folder / "registry.db",
+                                        today=lambda: today))) as client:
+        _, secret = client.app.state.registry.create_token(name or role.value, role)
+        client.token = {"Authorization": f"Bearer {secret}"}
+        yield client
 
 
 @pytest.fixture

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from litestar.testing import TestClient
 
-from registry.app import Settings, create_app
 from registry.models import Role
+from tests.conftest import demo_client
 
 TODAY = dt.date(2026, 11, 28)
 
@@ -16,10 +15,7 @@ TODAY = dt.date(2026, 11, 28)
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The app on the demo data, published on 28 November 2026 as `registry serve` does."""
-    path = tmp_path_factory.mktemp("check") / "registry.db"
-    with TestClient(create_app(Settings(db_path=path, today=lambda: TODAY))) as client:
-        _, secret = client.app.state.registry.create_token("inkoop", Role.procurement)
-        client.procurement = {"Authorization": f"Bearer {secret}"}
+    with demo_client(tmp_path_factory.mktemp("check"), Role.procurement, TODAY, "inkoop") as client:
         yield client
 
 
@@ -134,7 +130,7 @@ def test_an_unknown_tool_is_not_assessed_and_can_be_requested(demo):
     assert second.json()["count"] == 2
     assert "OBS De Regenboog" not in second.text
 
-    queue = demo.get("/api/review-requests", headers=demo.procurement).json()
+    queue = demo.get("/api/review-requests", headers=demo.token).json()
     mine = [r for r in queue["items"] if r.get("host") == "onbekende-tool-voorbeeld.nl"]
     assert len(mine) == 1 and mine[0]["count"] == 2 and mine[0]["school"] == "OBS De Regenboog"
 
@@ -150,16 +146,16 @@ def test_review_requests_need_a_name_or_url_and_no_personal_data(demo):
 
 def test_procurement_links_and_closes_review_requests(demo):
     demo.post("/api/review-requests", json={"tool_name": "Tafelsom Turbo"})
-    queue = demo.get("/api/review-requests?status=open", headers=demo.procurement).json()
+    queue = demo.get("/api/review-requests?status=open", headers=demo.token).json()
     request = next(r for r in queue["items"] if r.get("tool_name") == "Tafelsom Turbo")
     path = f"/api/review-requests/{request['id']}"
     assert demo.put(path, json={"status": "closed"}).status_code == 401
-    assert demo.put(path, json={"status": "closed"}, headers=demo.procurement).status_code == 428
+    assert demo.put(path, json={"status": "closed"}, headers=demo.token).status_code == 428
     linked = demo.put(path, json={"status": "linked", "tool_id": "sommenstad-tafels"},
-                      headers=demo.procurement | {"If-Match": '"1"'})
+                      headers=demo.token | {"If-Match": '"1"'})
     assert linked.status_code == 200, linked.text
     assert (linked.json()["status"], linked.json()["tool_id"]) == ("linked", "sommenstad-tafels")
-    stale = demo.put(path, json={"status": "closed"}, headers=demo.procurement | {"If-Match": '"1"'})
+    stale = demo.put(path, json={"status": "closed"}, headers=demo.token | {"If-Match": '"1"'})
     assert stale.status_code == 412
     events = [e for e in demo.app.state.registry.events() if e.record_id == request["id"]]
     assert [(e.action, e.actor) for e in events] == [("link", "inkoop")]

@@ -8,11 +8,10 @@ import datetime as dt
 import re
 
 import pytest
-from litestar.testing import TestClient
 from playwright.sync_api import Page, expect
 
-from registry.app import Settings, create_app
 from registry.models import Role
+from tests.conftest import demo_client
 from tests.browser import browser, page, site  # noqa: F401  (fixtures)
 
 
@@ -147,10 +146,7 @@ TODAY = dt.date(2026, 11, 28)
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    path = tmp_path_factory.mktemp("stats") / "registry.db"
-    with TestClient(create_app(Settings(db_path=path, today=lambda: TODAY))) as client:
-        _, secret = client.app.state.registry.create_token("sector", Role.publisher)
-        client.token = {"Authorization": f"Bearer {secret}"}
+    with demo_client(tmp_path_factory.mktemp("stats"), Role.publisher, TODAY) as client:
         yield client
 
 
