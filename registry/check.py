@@ -21,6 +21,9 @@ from registry.kept import Kept
 
 ALLOWED = ("allowed", "allowed_with_conditions")
 MAX_SUGGESTIONS = 8
+LAST_CHARACTER = "\U0010ffff"
+"""Sorts after every other character (SQLite compares text as UTF-8 bytes): `word < w + this`
+holds for every word that starts with `w`."""
 ANSWER_CACHE_BYTES = 8 * 1024 * 1024
 """Answers kept per worker, as JSON: at the start of a school year thousands of teachers
 check the same few hundred tools, and a kept answer costs a dictionary lookup instead of a
@@ -282,18 +285,18 @@ def _check_name(conn, query: Query, base: dict) -> CheckAnswer:
     key = query.name_key
     exact = conn.execute("SELECT id, name FROM tools WHERE name_key = ? ORDER BY name",
                          [key]).fetchall()
-    if not exact:
+    if not exact and key:
         pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = [pattern + "%", "% " + pattern + "%", MAX_SUGGESTIONS + 1]
-        # A word of the name starts with `key`. Scanning every name took up to half a second
-        # at 100,000 tools; the full-text index narrows it first. Its tokens are name_key's
-        # words when `key` is ASCII (letters, digits, spaces); other keys still scan.
-        narrow = ("rowid IN (SELECT rowid FROM tools_fts WHERE tools_fts MATCH ?) AND "
-                  if key.isascii() and '"' not in key else "")
+        # A word of the name starts with `key`: the tools with a word that starts with the
+        # key's first word (a range on the `name_words` index, whatever the script), then
+        # the whole key against those names only. Scanning every name took 0.2 s at 47,500.
+        first = key.split()[0]
         exact = conn.execute(
-            f"SELECT id, name FROM tools WHERE {narrow}(name_key LIKE ? ESCAPE '\\' OR "
+            "SELECT id, name FROM tools WHERE id IN (SELECT tool_id FROM name_words "
+            "WHERE word >= ? AND word < ?) AND (name_key LIKE ? ESCAPE '\\' OR "
             "name_key LIKE ? ESCAPE '\\') ORDER BY name LIMIT ?",
-            [f'search : "{key}" *', *like] if narrow else like,
+            [first, first + LAST_CHARACTER, pattern + "%", "% " + pattern + "%",
+             MAX_SUGGESTIONS + 1],
         ).fetchall()
     if len(exact) == 1:
         tool = _tool(conn, exact[0]["id"])

@@ -226,3 +226,72 @@ def test_no_answer_is_kept_without_a_budget(demo):
     nothing = PublishedWhitelist(demo.app.state.whitelist_path, cache_bytes=0)
     assert nothing.check_json("a.nl")[0] == "not_found"
     assert len(nothing._answers) == 0
+
+
+# --- every query shape uses an index (issue 12, M3) -------------------------------------
+
+
+def _plans(conn, statements) -> list[str]:
+    """The query plan of each traced statement, one line per step."""
+    lines = []
+    for sql in statements:
+        if sql.lstrip().upper().startswith("SELECT"):
+            lines += [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+    return lines
+
+
+@pytest.mark.parametrize("q", [
+    "中文写作", "中", "Ωmega", "Ëxamen", "rekenen", "noorderlicht rek", "reken", "zzz onbekend",
+    "ДЕМО", "https://onbekend-demo.example/pad", "rekenen.noorderlicht-demo.nl", "12",
+])
+def test_every_shape_of_question_is_answered_through_an_index(tmp_path, q):
+    """A name in another script scanned every tool's name (0.2 s at 47,500 tools); no
+    question may make the check read a whole table."""
+    from registry.check import PublishedWhitelist
+    from registry.db import Registry
+    from registry.importer import load_demo
+    from registry.publish import publish
+
+    registry = Registry(tmp_path / "registry.db")
+    registry.migrate()
+    load_demo(registry)
+    publish(registry, tmp_path / "witte-lijst.db", TODAY, "sector")
+    registry.close()
+    whitelist = PublishedWhitelist(tmp_path / "witte-lijst.db")
+    conn = whitelist.connection()
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        whitelist.check(q)
+    finally:
+        conn.set_trace_callback(None)
+    plans = _plans(conn, statements)
+    whitelist.close()
+    assert plans
+    assert not [line for line in plans if line.startswith("SCAN")], plans
+
+
+def test_a_name_in_another_script_is_found_by_a_word_of_it(tmp_path):
+    from registry import models
+    from registry.check import PublishedWhitelist
+    from registry.db import Registry
+    from registry.importer import load_demo
+    from registry.publish import publish
+
+    registry = Registry(tmp_path / "registry.db")
+    registry.migrate()
+    load_demo(registry)
+    vendor = registry.all("vendors")[0]
+    for tool_id, name in [("schrijven-zh", "中文 写作 Pro"), ("omega", "Ωmega Rekenen")]:
+        registry.create("tools", models.ToolIn(id=tool_id, vendor_id=vendor.id, name=name,
+                                               category="practice", levels=["PO"]), "inkoop")
+    publish(registry, tmp_path / "witte-lijst.db", TODAY, "sector")
+    registry.close()
+    whitelist = PublishedWhitelist(tmp_path / "witte-lijst.db")
+    try:
+        assert whitelist.check("写作").tool.id == "schrijven-zh"
+        assert whitelist.check("中文 写").tool.id == "schrijven-zh"
+        assert whitelist.check("ωmeg").tool.id == "omega"
+        assert whitelist.check("rekenen ωmega").status == "not_found"
+    finally:
+        whitelist.close()
