@@ -334,14 +334,27 @@ def backup_(db_path: Path, out: Path) -> None:
 
 @main.command("verify")
 @db_option
-def verify(db_path: Path) -> None:
-    """Check the database: SQLite integrity, foreign keys, the triggers and the audit chain.
+@click.option(
+    "--whitelist", "whitelist_path", type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The published whitelist to compare with its record; skipped when there is no file. "
+    " [default: $REGISTRY_WHITELIST or witte-lijst.db beside the database]",
+)
+def verify(db_path: Path, whitelist_path: Path | None) -> None:
+    """Check the database: SQLite integrity, foreign keys, the triggers, the audit chain,
+    every record against its last audit event, and the served whitelist against its record.
 
     Changes nothing. Prints one line per problem and exits with status 1 if there is any.
     """
+    from registry.publish import default_whitelist_path
+    from registry.publish.builder import served_problems
+
+    whitelist_path = whitelist_path or default_whitelist_path(db_path)
     registry = storage.Registry.open_read_only(db_path)
     try:
         problems = registry.verify()
+        if not problems:
+            problems = served_problems(registry, whitelist_path)
         events = 0 if problems else registry.db["events"].count
     finally:
         registry.close()

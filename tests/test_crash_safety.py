@@ -3,9 +3,11 @@ the import or none of it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -218,3 +220,88 @@ def test_cli_import_on_a_full_disk_is_one_line_and_changes_nothing(files, tmp_pa
     registry = Registry(db)
     assert registry.verify() == []
     registry.close()
+
+
+# --- a publication killed between its rename and its commit (issue 12, M6 and L14) ---------
+
+PUBLISHER = """
+import datetime as dt, os, signal, sys
+from pathlib import Path
+from registry.db import Registry
+from registry.publish import builder
+
+def die(folder):  # right after os.replace, before the registry's COMMIT
+    os.kill(os.getpid(), signal.SIGKILL)
+
+builder.fsync_dir = die
+registry = Registry(sys.argv[1])
+builder.publish(registry, Path(sys.argv[2]), dt.date(2026, 11, 28), "sector")
+"""
+
+
+def test_a_publication_killed_after_its_rename_is_recorded_not_repeated(files, tmp_path):
+    from registry.publish import publications, publish
+    from registry.publish.builder import served_publication
+
+    db, whitelist = tmp_path / "registry.db", tmp_path / "witte-lijst.db"
+    shutil.copy(files[0], db)
+    registry = Registry(db)
+    publish(registry, whitelist, dt.date(2026, 11, 28), "sector")
+    registry.close()
+    killed = subprocess.run([sys.executable, "-c", PUBLISHER, str(db), str(whitelist)],
+                            capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    served = served_publication(whitelist)
+    assert served["version"] == 2
+    # The killed publication's half-built file is still there, and verify sees the mismatch.
+    assert [p.name for p in tmp_path.glob(".witte-lijst.db.build-*")]
+    result = CliRunner().invoke(main, ["verify", "--db", str(db), "--whitelist", str(whitelist)])
+    assert (result.exit_code, result.output) == (1, (
+        f"whitelist {whitelist}: version 2 is served but not recorded (a publication "
+        "interrupted before its record; the next publish or start of `registry serve` "
+        "records it)\n"))
+
+    registry = Registry(db)
+    try:
+        third = publish(registry, whitelist, dt.date(2026, 11, 28), "sector")
+        recorded = {p.version: p for p in publications(registry)}
+    finally:
+        registry.close()
+    assert third.version == 3
+    assert (recorded[2].sha256, recorded[2].actor) == (served["sha256"], "recovered")
+    assert not list(tmp_path.glob(".witte-lijst.db.build-*"))
+    result = CliRunner().invoke(main, ["verify", "--db", str(db), "--whitelist", str(whitelist)])
+    assert result.exit_code == 0, result.output
+
+
+def test_verify_finds_a_served_file_that_is_not_the_recorded_one(files, tmp_path):
+    from registry.publish import publish
+
+    db, whitelist = tmp_path / "registry.db", tmp_path / "witte-lijst.db"
+    shutil.copy(files[0], db)
+    registry = Registry(db)
+    publish(registry, whitelist, dt.date(2026, 11, 28), "sector")
+    registry.close()
+    with sqlite3.connect(whitelist) as conn:
+        conn.execute("UPDATE tools SET verdict = 'allowed'")
+    conn.close()
+    result = CliRunner().invoke(main, ["verify", "--db", str(db), "--whitelist", str(whitelist)])
+    assert (result.exit_code, result.output) == (1, (
+        f"whitelist {whitelist}: its content does not match its sha256 (changed after "
+        "publishing)\n"))
+
+
+def test_half_built_files_of_a_process_that_is_gone_are_removed(tmp_path):
+    from registry.publish.builder import remove_leftovers
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    whitelist = tmp_path / "witte-lijst.db"
+    dead = [tmp_path / f".witte-lijst.db.build-{gone.stdout.strip()}-ab12cd34{suffix}"
+            for suffix in (".building", ".tmp")]
+    mine = tmp_path / f".witte-lijst.db.build-{os.getpid()}-ab12cd34.building"
+    other = tmp_path / ".iets-anders.db.build-1-ab12cd34.tmp"
+    for path in [*dead, mine, other]:
+        path.write_bytes(b"half")
+    assert sorted(remove_leftovers(whitelist)) == sorted(dead)
+    assert mine.exists() and other.exists() and not any(p.exists() for p in dead)

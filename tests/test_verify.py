@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from registry.cli import main
@@ -69,7 +70,70 @@ def test_a_removed_event_is_detected(demo_db):
     assert result.output.splitlines() == [
         "trigger events_no_delete is missing: the audit log can be deleted",
         "event 11: the chain breaks before it (removed or reordered)",
+        "vendors kaartenbak-educatief: no event records it (written outside the registry, or "
+        "its events were removed)",
     ]
+
+
+def last_event(path: Path) -> dict:
+    registry = Registry(path)
+    try:
+        return registry._rows("SELECT id, kind, record_id, version FROM events "
+                              "ORDER BY id DESC LIMIT 1")[0]
+    finally:
+        registry.close()
+
+
+def test_removing_the_last_event_of_a_record_is_detected(demo_db):
+    """The chain cannot see its own end cut off; the row still says what the event did."""
+    registry = Registry(demo_db)
+    tool = registry.get("tools", "noorderlicht-rekenen")
+    registry.archive("tools", tool.id, "inkoop", None)
+    registry.close()
+    assert last_event(demo_db)["record_id"] == "noorderlicht-rekenen"
+    tamper(demo_db, "DROP TRIGGER events_no_delete",
+           "DELETE FROM events WHERE id = (SELECT max(id) FROM events)",
+           "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+           "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+    result = verify(demo_db)
+    assert (result.exit_code, result.output.splitlines()) == (1, [
+        "tools noorderlicht-rekenen: the row is not what its last event (version 1) says "
+        "(edited outside the registry, or later events were removed)"])
+
+
+def test_removing_the_event_of_the_last_publication_is_detected(demo_db, tmp_path):
+    import datetime as dt
+
+    from registry.publish import publish
+
+    registry = Registry(demo_db)
+    publish(registry, tmp_path / "witte-lijst.db", dt.date(2026, 11, 28), "sector")
+    registry.close()
+    assert last_event(demo_db)["kind"] == "publication"
+    tamper(demo_db, "DROP TRIGGER events_no_delete",
+           "DELETE FROM events WHERE id = (SELECT max(id) FROM events)")
+    result = verify(demo_db)
+    assert (result.exit_code, result.output.splitlines()[1:]) == (1, [
+        "publication 1: no event records it (written outside the registry, or its event was "
+        "removed)"])
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE tools SET name = 'Iets anders' WHERE id = 'noorderlicht-rekenen'",
+    "UPDATE assessments SET outcome = 'approved' WHERE outcome = 'rejected'",
+    "UPDATE vendors SET internal_notes = 'x' WHERE id = 'kaartenbak-educatief'",
+    "UPDATE review_requests SET status = 'closed'",
+])
+def test_a_row_edited_behind_the_registrys_back_is_detected(demo_db, statement):
+    registry = Registry(demo_db)
+    from registry import models
+
+    registry.request_review(models.ReviewRequestIn(tool_name="Iets"), None, "iets")
+    registry.close()
+    tamper(demo_db, statement)
+    result = verify(demo_db)
+    assert result.exit_code == 1
+    assert "the row is not what its last event" in result.output
 
 
 def test_a_deleted_record_and_a_dangling_reference_are_detected(demo_db):
@@ -82,7 +146,11 @@ def test_a_deleted_record_and_a_dangling_reference_are_detected(demo_db):
     lines = result.output.splitlines()
     assert lines[0].startswith("foreign key: agreement_tools row ")
     assert lines[0].endswith(" refers to a row of tools that does not exist")
-    assert lines[1:] == ["trigger assessments_no_delete is missing: assessments can be deleted"]
+    assert lines[1:] == [
+        "trigger assessments_no_delete is missing: assessments can be deleted",
+        "agreements bordwerk-avv: the row is not what its last event (version 1) says (edited "
+        "outside the registry, or later events were removed)",
+    ]
 
 
 def test_a_damaged_file_is_reported_in_one_line_each(demo_db):

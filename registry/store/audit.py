@@ -2,6 +2,9 @@
 
 An event's hash covers its content and the previous event's hash, so `verify_events` finds
 an event that was edited, removed or moved, even with the triggers that refuse it dropped.
+The chain alone cannot tell that its last events were cut off, nor see a row edited behind
+its back: `verify_rows` anchors it in the rows themselves, each of which must equal what its
+last event says it became.
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ from registry import models
 from registry.store.rows import META_FIELDS, json_text, now, to_builtins
 
 GENESIS_HASH = "0" * 64
+AUDITED_KINDS = ("vendors", "tools", "agreements", "assessments")
+"""Records whose every version is an event (review requests are created anonymously and
+counted without one; only procurement's changes to them are events)."""
+REVIEW_FIELDS = ("version", "status", "tool_id")
+UNHANDLED_REVIEW = {"version": 1, "status": "open", "tool_id": None}
 
 
 def event_row(action, kind, record_id, version, before_doc, after_doc, actor, source,
@@ -95,3 +103,41 @@ class AuditLog:
                 problems.append(f"event {row['id']}: its content does not match its hash (edited)")
             prev = stored
         return problems
+
+    def verify_rows(self) -> list[str]:
+        """One line per row that is not what its last event says it became: a row edited
+        outside the registry, or an event removed from the end of a record's history (the
+        chain cannot see that the newest events are gone)."""
+        last = {(r["kind"], r["record_id"]): r for r in self._rows(
+            "SELECT kind, record_id, version, after FROM events WHERE id IN "
+            "(SELECT max(id) FROM events GROUP BY kind, record_id)")}
+        problems = []
+        for kind in AUDITED_KINDS:
+            for record in self.all(kind, include_archived=True):
+                event = last.get((kind, record.id))
+                if event is None:
+                    problems.append(f"{kind} {record.id}: no event records it (written outside "
+                                    "the registry, or its events were removed)")
+                elif _bare(to_builtins(record)) != _bare(json.loads(event["after"] or "{}")):
+                    problems.append(f"{kind} {record.id}: the row is not what its last event "
+                                    f"(version {event['version']}) says (edited outside the "
+                                    "registry, or later events were removed)")
+        for row in self._rows("SELECT id, version, status, tool_id FROM review_requests"):
+            event = last.get(("review_requests", row["id"]))
+            # Without an event a request is as a teacher left it: version 1, open, unlinked.
+            after = json.loads(event["after"] or "{}") if event else UNHANDLED_REVIEW
+            if any(after.get(name) != row[name] for name in REVIEW_FIELDS):
+                problems.append(f"review request {row['id']}: the row is not what its last "
+                                "event says (edited outside the registry, or events removed)")
+        for kind, sql in (("publication", "SELECT CAST(version AS TEXT) AS id FROM publications"),
+                          ("policy", "SELECT version AS id FROM policies")):
+            for row in self._rows(sql):
+                if (kind, row["id"]) not in last:
+                    problems.append(f"{kind} {row['id']}: no event records it (written outside "
+                                    "the registry, or its event was removed)")
+        return problems
+
+
+def _bare(doc: dict[str, Any]) -> dict[str, Any]:
+    """A record's fields without the unset ones (imports write them as null, `create` not)."""
+    return {k: v for k, v in doc.items() if v is not None and v != []}

@@ -39,12 +39,13 @@ class FileChecks:
     def verify(self) -> list[str]:
         """Every problem of the file, one line each ([] when sound): SQLite's integrity and
         foreign key checks, the triggers that keep records and the audit log from being
-        deleted or edited, and the audit log's hash chain."""
+        deleted or edited, the audit log's hash chain, and every row against its last event."""
         try:
             tables = {r["name"]: r["type"] for r in self._rows(
                 "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'trigger')")}
-            problems = [f"integrity: {message}" for (message,) in
-                        self.conn.execute("PRAGMA integrity_check").fetchall() if message != "ok"]
+            damage = [f"integrity: {message}" for (message,) in
+                      self.conn.execute("PRAGMA integrity_check").fetchall() if message != "ok"]
+            problems = list(damage)
             dangling = self.conn.execute("PRAGMA foreign_key_check").fetchall()
             problems += [f"foreign key: {table} row {rowid} refers to a row of {parent} that "
                          "does not exist" for table, rowid, parent, _ in dangling]
@@ -55,7 +56,9 @@ class FileChecks:
                                ("events_no_delete", "the audit log can be deleted")]:
                 if tables.get(name) != "trigger":
                     problems.append(f"trigger {name} is missing: {what}")
-            return problems + self.verify_events()
+            # The rows of a damaged file say nothing reliable about its history.
+            rows = [] if damage else self.verify_rows()
+            return problems + self.verify_events() + rows
         except sqlite3.DatabaseError as exc:
             return [f"the file cannot be read as an SQLite database: {exc}"]
 
