@@ -347,7 +347,7 @@ def verify(db_path: Path, whitelist_path: Path | None) -> None:
     Changes nothing. Prints one line per problem and exits with status 1 if there is any.
     """
     from registry.publish import default_whitelist_path
-    from registry.publish.builder import served_problems
+    from registry.publish.recovery import served_problems
 
     whitelist_path = whitelist_path or default_whitelist_path(db_path)
     registry = storage.Registry.open_read_only(db_path)

@@ -241,7 +241,7 @@ builder.publish(registry, Path(sys.argv[2]), dt.date(2026, 11, 28), "sector")
 
 def test_a_publication_killed_after_its_rename_is_recorded_not_repeated(files, tmp_path):
     from registry.publish import publications, publish
-    from registry.publish.builder import served_publication
+    from registry.publish.recovery import served_publication
 
     db, whitelist = tmp_path / "registry.db", tmp_path / "witte-lijst.db"
     shutil.copy(files[0], db)
@@ -292,7 +292,7 @@ def test_verify_finds_a_served_file_that_is_not_the_recorded_one(files, tmp_path
 
 
 def test_half_built_files_of_a_process_that_is_gone_are_removed(tmp_path):
-    from registry.publish.builder import remove_leftovers
+    from registry.publish.recovery import remove_leftovers
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)

@@ -9,13 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from registry.publish.builder import (
-    ChangeSummary,
-    Publication,
-    content_sha256,
-    publications,
-    publish,
-)
+from registry.publish.builder import publications, publish
+from registry.publish.record import ChangeSummary, Publication, content_sha256
 
 ENV_WHITELIST = "REGISTRY_WHITELIST"
 DEFAULT_NAME = "witte-lijst.db"

@@ -8,18 +8,14 @@ checked, flushed to disk and only then renamed over the old file. The registry r
 publication in the same transaction as the rename, so a failed rename records nothing.
 
 A crash between the rename and the commit leaves a served file whose version the registry
-has not recorded: `recover` records it from the file's own `publication` row (after checking
-its content against its sha256) before the next publication, and at start-up; `registry
-verify` reports a served file that does not match its record. Half-built files carry the id
-of the process that builds them and are removed once that process is gone.
+has not recorded; `registry.publish.recovery` records it before the next publication and
+removes what a killed one left behind.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import errno
-import hashlib
-import json
 import os
 import secrets
 import sqlite3
@@ -31,23 +27,16 @@ import msgspec
 from sqlite_utils import Database
 
 from registry.db import Registry
-from registry.errors import Conflict, RegistryError, StorageFull
-from registry.pids import alive
+from registry.errors import StorageFull
 from registry.policy import ORDER
-from registry.publish import rows
+from registry.publish import recovery, rows
+from registry.publish.record import ChangeSummary, Publication, content_sha256, registry_row
 from registry.verdicts import Records, current_policy
 
 SCHEMA_VERSION = 2
 """`PRAGMA user_version` of the published file; raise it when a published column changes.
 2: `name_words`, the index of the check's name search."""
 
-CONTENT_TABLES = ("assessments", "changes", "domains", "tools", "vendors")
-"""The tables the sha256 covers, in hashing order (all but `publication` and the FTS index)."""
-
-ORDER_BY = {
-    "assessments": "id", "changes": "tool_id", "domains": "host, tool_id", "tools": "id",
-    "vendors": "id",
-}
 FTS_COLUMNS = ["search", "description"]
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 """Case- and accent-insensitive, no stemmer: `porter` would stem Dutch as English."""
@@ -56,27 +45,6 @@ TOOL_INDEXES = ["name", "name_key", "vendor_id", "verdict", "verdict_label", "ca
                 "category_label", "level_codes", "agreement_status_label",
                 "pseudonymisation_label"]
 """The sort column, the lookups of the check API, and every facet column."""
-
-
-class ChangeSummary(msgspec.Struct, kw_only=True):
-    """How many tools changed against the file this publication replaced (`since_version`)."""
-
-    since_version: int | None = None
-    added: int = 0
-    removed: int = 0
-    verdict_changed: int = 0
-
-
-class Publication(msgspec.Struct, kw_only=True):
-    """One published version of the whitelist, as the registry records it."""
-
-    version: int
-    published_at: dt.datetime
-    policy_version: str
-    counts: dict[str, int]
-    sha256: str
-    changes: ChangeSummary
-    actor: str
 
 
 Progress = Callable[[str], None]
@@ -96,8 +64,8 @@ def publish(
     say = progress or (lambda _: None)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out_path)
-    recover(registry, out_path)
+    recovery.remove_leftovers(out_path)
+    recovery.recover(registry, out_path)
     published_at = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
 
     say("Reading the registry")
@@ -119,7 +87,7 @@ def publish(
     counts |= {code.value: sum(t["verdict"] == code for t in tables["tools"])
                for code in reversed(ORDER)}
 
-    stem = f"{_leftover_prefix(out_path)}{os.getpid()}-{secrets.token_hex(4)}"
+    stem = f"{recovery.leftover_prefix(out_path)}{os.getpid()}-{secrets.token_hex(4)}"
     building, ready = out_path.with_name(stem + ".building"), out_path.with_name(stem + ".tmp")
     try:
         with _no_room_is_storage_full():
@@ -142,7 +110,7 @@ def publish(
             say("Replacing the published file")
             # Recorded and replaced in one transaction: a failed replace records nothing.
             with registry.write():
-                registry.record_publication(_registry_row(publication), actor)
+                registry.record_publication(registry_row(publication), actor)
                 os.replace(ready, out_path)
                 fsync_dir(out_path.parent)
     finally:
@@ -169,110 +137,9 @@ NO_ROOM = ("There is no room on the disk for the new whitelist. Nothing was publ
            "current whitelist is still served; free some space and publish again.")
 
 
-RECOVERED = "recovered"
-"""The actor of a publication recorded from its file after a crash (the file names none)."""
-
-
-def _leftover_prefix(out_path: Path) -> str:
-    return f".{out_path.name}.build-"
-
-
-def remove_leftovers(out_path: Path) -> list[Path]:
-    """Remove the half-built files of publications whose process is gone (killed while
-    building: 190 MB at 29,000 tools); those of a publication under way stay."""
-    removed = []
-    prefix = _leftover_prefix(out_path)
-    for path in out_path.parent.glob(prefix + "*"):
-        pid = path.name.removeprefix(prefix).partition("-")[0]
-        if pid.isdigit() and not alive(int(pid)):
-            with suppress(FileNotFoundError):
-                path.unlink()
-                removed.append(path)
-    return removed
-
-
-def served_publication(path: Path, content: bool = True) -> dict | None:
-    """The `publication` row of the whitelist file at `path` (with `content_sha256`, the
-    hash of what it holds now, if `content`), or None without a file."""
-    if not path.exists():
-        return None
-    uri = path.resolve().as_uri() + "?mode=ro"
-    try:
-        with closing(sqlite3.connect(uri, uri=True)) as conn:
-            conn.row_factory = sqlite3.Row
-            row = dict(conn.execute("SELECT * FROM publication").fetchone())
-            return row | {"content_sha256": content_sha256(conn)} if content else row
-    except sqlite3.DatabaseError as exc:
-        raise RegistryError(f"The published whitelist {path} cannot be read: {exc}.") from None
-
-
-def recover(registry: Registry, out_path: Path) -> Publication | None:
-    """Record the served file's publication when a crash came between its rename and the
-    registry's commit; None when there was nothing to record."""
-    # Under the write lock: a publication between its rename and its commit holds it, so
-    # what is read here is never a publication that is about to be recorded anyway.
-    with registry.write():
-        served = served_publication(out_path, content=False)
-        published = registry.publications()
-        latest = published[0]["version"] if published else 0
-        if served is None or served["version"] <= latest:
-            return None
-        served = served_publication(out_path)
-        if served["version"] > latest + 1 or served["content_sha256"] != served["sha256"]:
-            raise Conflict(
-                f"The published whitelist {out_path} is version {served['version']}, but the "
-                f"registry recorded up to version {latest}, and the file cannot be recorded as "
-                "the next one (a newer file beside an older registry, or a changed file). Check "
-                "`registry verify`, then move the file aside and publish again."
-            )
-        publication = Publication(
-            version=served["version"],
-            published_at=dt.datetime.fromisoformat(served["published_at"]),
-            policy_version=served["policy_version"], counts=json.loads(served["counts"]),
-            sha256=served["sha256"],
-            changes=msgspec.convert(json.loads(served["changes"]), ChangeSummary),
-            actor=RECOVERED,
-        )
-        registry.record_publication(_registry_row(publication), RECOVERED)
-    return publication
-
-
-def served_problems(registry: Registry, path: Path) -> list[str]:
-    """One line per way the whitelist served at `path` differs from the registry's record of
-    it ([] when it matches, or when no file is there: a copy of the database has none)."""
-    try:
-        served = served_publication(path)
-    except RegistryError as exc:
-        return [exc.detail]
-    if served is None:
-        return []
-    version, problems = served["version"], []
-    if served["content_sha256"] != served["sha256"]:
-        problems.append(f"whitelist {path}: its content does not match its sha256 (changed "
-                        "after publishing)")
-    recorded = {p["version"]: p for p in registry.publications()}
-    if version not in recorded:
-        problems.append(f"whitelist {path}: version {version} is served but not recorded (a "
-                        "publication interrupted before its record; the next publish or "
-                        "start of `registry serve` records it)")
-    elif recorded[version]["sha256"] != served["sha256"]:
-        problems.append(f"whitelist {path}: version {version} is not the file recorded as "
-                        "that version (its sha256 differs)")
-    if recorded and max(recorded) > version:
-        problems.append(f"whitelist {path}: version {version} is served, but version "
-                        f"{max(recorded)} was recorded after it")
-    return problems
-
-
 def publications(registry: Registry) -> list[Publication]:
     """Every recorded publication, newest first."""
     return [msgspec.convert(row, Publication) for row in registry.publications()]
-
-
-def _registry_row(publication: Publication) -> dict:
-    row = msgspec.to_builtins(publication)
-    row.pop("actor")
-    return row
 
 
 # --- from records to rows -----------------------------------------------------------------
@@ -384,36 +251,6 @@ def _insert(db: Database, table: str, records: list[dict]) -> None:
     sql = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
            f"VALUES ({', '.join('?' for _ in columns)})")
     db.conn.executemany(sql, ([row[c] for c in columns] for row in records))
-
-
-_encode = msgspec.json.Encoder().encode
-
-
-def content_sha256(conn: sqlite3.Connection) -> str:
-    """The sha256 of a published file's content, which the file itself cannot contain.
-
-    Defined as the SHA-256 of the UTF-8 bytes of the JSON array
-    `[[table, [column, ...], [[value, ...], ...]], ...]` with one entry per table of
-    CONTENT_TABLES in that order, columns in table order, rows sorted by primary key and
-    values as stored (text, integer or null), encoded like Python's
-    `json.dumps(..., ensure_ascii=False, separators=(",", ":"))`. The `publication` table and
-    the full-text index are left out: they describe the content or derive from it.
-    """
-    digest = hashlib.sha256()
-    digest.update(b"[")
-    for i, table in enumerate(CONTENT_TABLES):
-        cursor = conn.execute(f"SELECT * FROM [{table}] ORDER BY {ORDER_BY[table]}")
-        cursor.row_factory = None  # tuples, whatever the connection's factory
-        columns = [c[0] for c in cursor.description]
-        head = json.dumps([table, columns], ensure_ascii=False, separators=(",", ":"))
-        digest.update(("," if i else "").encode() + head[:-1].encode() + b",[")
-        # msgspec writes text, integers and null byte for byte as that json.dumps does (checked
-        # for every code point), five times faster; the published tables hold nothing else.
-        for j, row in enumerate(cursor):
-            digest.update(b"," + _encode(row) if j else _encode(row))
-        digest.update(b"]]")
-    digest.update(b"]")
-    return digest.hexdigest()
 
 
 def _compact(building: Path, ready: Path) -> None:
