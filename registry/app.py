@@ -31,7 +31,7 @@ from registry.api import public as public_api
 from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.records import CONTROLLERS
 from registry.check import PublishedWhitelist
-from registry.mount import DatasetteMount
+from registry.mount import DEFAULT_PUBLIC_URL, DatasetteMount
 from registry.publish import default_whitelist_path
 from registry.stats import CheckCounter
 
@@ -40,6 +40,7 @@ DEFAULT_MAX_BODY = 1024 * 1024
 ENV_TODAY = "REGISTRY_TODAY"
 ENV_CACHE_MB = "REGISTRY_CACHE_MB"
 DEFAULT_CACHE_MB = 24
+ENV_PUBLIC_URL = "REGISTRY_PUBLIC_URL"
 
 
 def clock_from_env() -> Callable[[], dt.date]:
@@ -65,6 +66,9 @@ class Settings:
     cache_mb: int = DEFAULT_CACHE_MB
     """Memory per worker for answers kept per publication: a third for the check's answers,
     the rest for the whitelist's pages. 0: every answer is worked out again."""
+    public_url: str = DEFAULT_PUBLIC_URL
+    """Where visitors reach the app (`https://lijst.example.nl`): the whitelist's absolute
+    links start with it, never with the Host a request claims."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -73,7 +77,8 @@ class Settings:
         db_path = storage.default_db_path()
         return cls(db_path=db_path, whitelist_path=default_whitelist_path(db_path), demo=False,
                    today=clock_from_env(),
-                   cache_mb=int(os.environ.get(ENV_CACHE_MB, DEFAULT_CACHE_MB)))
+                   cache_mb=int(os.environ.get(ENV_CACHE_MB, DEFAULT_CACHE_MB)),
+                   public_url=os.environ.get(ENV_PUBLIC_URL, DEFAULT_PUBLIC_URL))
 
 
     @property
@@ -149,9 +154,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     cache = settings.cache_mb * 1024 * 1024
     datasette = DatasetteMount(settings.whitelist, pages.WHITELIST_PREFIX,
-                               cache_bytes=cache - cache // 3)
+                               cache_bytes=cache - cache // 3, public_url=settings.public_url)
 
-    @asgi(pages.WHITELIST_PREFIX, is_mount=True, copy_scope=True, include_in_schema=False)
+    @asgi(pages.WHITELIST_PREFIX, is_mount=True, copy_scope=True, include_in_schema=False,
+          middleware=[limits.EXPORT_LIMIT.middleware, limits.WHITELIST_LIMIT.middleware])
     async def whitelist(scope: Scope, receive: Receive, send: Send) -> None:
         await datasette(scope, receive, send)
 

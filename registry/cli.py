@@ -76,13 +76,27 @@ def main() -> None:
     help="Memory per worker for answers kept until the next publication: the check's answers "
          "and the whitelist's pages, built once instead of per request. 0 turns it off.",
 )
-def serve(db_path: Path, host: str, port: int, workers: int, demo: bool, cache_mb: int) -> None:
+@click.option(
+    "--public-url", envvar="REGISTRY_PUBLIC_URL", default=None,
+    show_default="$REGISTRY_PUBLIC_URL or http://HOST:PORT",
+    help="Where visitors reach the service, such as https://lijst.example.nl: the whitelist's "
+         "links start with it, whatever Host a request claims.",
+)
+def serve(db_path: Path, host: str, port: int, workers: int, demo: bool, cache_mb: int,
+          public_url: str | None) -> None:
     """Run the registry: API under /api, interactive API docs at /api/docs."""
     from granian import Granian
 
-    from registry.app import Settings, clock_from_env, prepare
+    from registry.app import ENV_PUBLIC_URL, Settings, clock_from_env, prepare
+    from registry.mount import origin
 
-    settings = Settings(db_path=db_path, demo=demo, today=clock_from_env())
+    if public_url is None:
+        public_url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    try:
+        origin(public_url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--public-url") from None
+    settings = Settings(db_path=db_path, demo=demo, today=clock_from_env(), public_url=public_url)
     counts = prepare(settings)
     if counts:
         console.print(f"Loaded the fictional demo data: {_summary(counts)}.")
@@ -93,6 +107,7 @@ def serve(db_path: Path, host: str, port: int, workers: int, demo: bool, cache_m
     os.environ[storage.ENV_DB] = str(db_path)
     os.environ["REGISTRY_WHITELIST"] = str(settings.whitelist)
     os.environ["REGISTRY_CACHE_MB"] = str(cache_mb)
+    os.environ[ENV_PUBLIC_URL] = public_url
     Granian(
         "registry.app:app_from_env",
         factory=True,

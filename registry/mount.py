@@ -11,6 +11,12 @@ A published file never changes, so neither does Datasette's answer to the same G
 instance keeps its answers (a `Kept`, the least recently asked forgotten first) and builds a
 page once per worker instead of once per request. A table page of 100,000 tools took about
 100 ms to build (see benchmarks/); a new publication starts with none kept.
+
+An answer kept for one asker is sent to all, so Datasette must not see anything of the asker
+but the method, path and query string. It builds absolute links (`next_url`, facet toggles,
+the JSON alternate) from the Host header, and a forged Host once poisoned every later page;
+cookies and Authorization make its answers private. So Datasette gets a scope of its own:
+scheme and Host from the configured public URL (`origin`), no other request header.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import asyncio
 import json
 import os
 import tempfile
+import urllib.parse
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,15 +41,35 @@ MAX_KEPT_PAGE = 1024 * 1024
 """A larger answer (a long CSV export) is sent, not kept."""
 
 METADATA_PATH = Path(__file__).parent.parent / "datasette-metadata.json"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+"""Where `registry serve` listens when given no --host and --port."""
+
+
+def origin(public_url: str) -> tuple[str, bytes]:
+    """(scheme, host header) of a public URL such as `https://lijst.example.nl`: the links
+    Datasette writes start with it. Only an origin: the app serves from its root."""
+    parts = urllib.parse.urlsplit(public_url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if (parts.scheme not in ("http", "https") or not host or parts.path not in ("", "/")
+            or parts.query or parts.fragment or "@" in parts.netloc
+            or not parts.netloc.isascii() or not parts.netloc.isprintable()
+            or " " in parts.netloc):
+        raise ValueError(f"The public URL must be http(s)://host[:port], not {public_url!r}")
+    return parts.scheme, parts.netloc.lower().encode("ascii")
 
 
 class DatasetteMount:
     """An ASGI app: Datasette on the current published file, mounted at `prefix`."""
 
     def __init__(self, whitelist_path: Path, prefix: str, metadata_path: Path = METADATA_PATH,
-                 cache_bytes: int = PAGE_CACHE_BYTES):
+                 cache_bytes: int = PAGE_CACHE_BYTES, public_url: str = DEFAULT_PUBLIC_URL):
         self.path = Path(whitelist_path)
         self.prefix = prefix.rstrip("/")
+        self.scheme, self.host = origin(public_url)
         self.metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {}
         self.cache_bytes = cache_bytes
         self._served: _Served | None = None
@@ -129,18 +156,35 @@ class DatasetteMount:
             if served.pinned != self.path:
                 _unpin(served.pinned)
 
-    async def __call__(self, scope, receive, send) -> None:
-        served = await self._current()
-        if served is None:
-            await _not_published(send)
-            return
+    def _inner(self, scope) -> dict:
+        """The scope Datasette gets: the request's method, path (without the prefix) and query
+        string; scheme and Host of the public URL; no other header, no client address."""
         raw = scope.get("raw_path") or scope["path"].encode()
         prefix = self.prefix.encode()
         rest = raw[len(prefix):] if raw.startswith(prefix) else raw
         rest = rest or b"/"
         path = scope["path"]
         path = path[len(self.prefix):] if path.startswith(self.prefix) else path
-        inner = dict(scope, raw_path=rest.split(b"?")[0], path=path or "/", root_path="")
+        return {
+            "type": "http", "asgi": scope.get("asgi", {"version": "3.0"}),
+            "http_version": scope.get("http_version", "1.1"), "method": scope["method"],
+            "scheme": self.scheme, "path": path or "/", "raw_path": rest.split(b"?")[0],
+            "query_string": scope.get("query_string", b""), "root_path": "",
+            "headers": [(b"host", self.host)],
+        }
+
+    def keeps(self, scope) -> bool:
+        """Whether the answer to this request is kept: sending it costs next to nothing."""
+        served, key = self._served, _cache_key(self._inner(scope))
+        return served is not None and key is not None and served.pages.get(key) is not None
+
+    async def __call__(self, scope, receive, send) -> None:
+        served = await self._current()
+        if served is None:
+            await _not_published(send)
+            return
+        prefix = self.prefix.encode()
+        inner = self._inner(scope)
         key = _cache_key(inner)
         if key is not None and (kept := served.pages.get(key)) is not None:
             start, body = kept
@@ -187,19 +231,19 @@ def _cost(key: tuple[bytes, bytes], body: bytes) -> int:
 
 
 def _cache_key(scope) -> tuple[bytes, bytes] | None:
-    """What an answer may be kept under: a GET by anyone not signed in to Datasette."""
+    """What an answer may be kept under: a GET, by path and query string (all Datasette sees)."""
     if scope.get("method") != "GET":
         return None
-    for name, value in scope.get("headers", ()):
-        if name == b"cookie" and b"ds_actor" in value:
-            return None
     return scope["raw_path"], scope.get("query_string", b"")
 
 
 def _keepable(start: dict) -> bool:
-    """A successful answer that sets no cookie: the same for everyone."""
+    """A successful answer that Datasette does not call private and that sets no cookie."""
+    headers = start.get("headers", ())
     return start.get("status") == 200 and not any(
-        name.lower() == b"set-cookie" for name, _ in start.get("headers", ()))
+        name.lower() == b"set-cookie"
+        or (name.lower() == b"cache-control" and (b"private" in value or b"no-store" in value))
+        for name, value in headers)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 
 from registry.api.imports import MAX_IMPORT_BODY
 from registry.api import limits
-from registry.api.limits import CHECK_LIMIT, REVIEW_LIMIT
+from registry.api.limits import CHECK_LIMIT, EXPORT_LIMIT, REVIEW_LIMIT, WHITELIST_LIMIT
 from registry.app import DEFAULT_MAX_BODY, Settings, create_app
 from registry.db import Registry
 from registry.models import Role
@@ -140,14 +140,14 @@ def rate_headers(response) -> dict[str, str]:
             if k.lower().startswith("ratelimit-") or k.lower() == "retry-after"}
 
 
-def assert_limited(response, limit: int) -> None:
+def assert_limited(response, limit: int, window: int = 60) -> None:
     body = problem(response, 429)
     assert body["title"] == "Too many requests"
     headers = rate_headers(response)
-    assert headers["ratelimit-policy"] == f"{limit}; w=60"
+    assert headers["ratelimit-policy"] == f"{limit}; w={window}"
     assert (headers["ratelimit-limit"], headers["ratelimit-remaining"]) == (str(limit), "0")
-    assert 0 <= int(headers["ratelimit-reset"]) <= 60
-    assert 1 <= int(headers["retry-after"]) <= 60
+    assert 0 <= int(headers["ratelimit-reset"]) <= window
+    assert 1 <= int(headers["retry-after"]) <= window
 
 
 def test_the_check_is_limited_per_client(demo):
@@ -200,6 +200,54 @@ def test_the_embed_feed_and_page_are_limited_per_client(demo, path):
     refused = demo.get(path, params={"level": "PO"}, headers=me)
     assert refused.status_code == 429
     assert rate_headers(refused)["ratelimit-limit"] == str(limit)
+    assert_healthy(demo)
+
+
+def test_the_whitelist_is_limited_per_client_in_pages_it_builds(demo):
+    limit = WHITELIST_LIMIT.rate_limit[1]
+    me = {"X-Test-Peer": "192.0.2.40"}
+
+    def page(n: int) -> str:  # a query string of its own: built, not kept
+        return f"/lijst/witte-lijst/vendors.json?_size=1&_nocount=1&_facet=country&_n={n}"
+
+    for n in range(limit):
+        response = demo.get(page(n), headers=me)
+        assert response.status_code == 200, (n, response.text[:300])
+        assert rate_headers(response)["ratelimit-remaining"] == str(limit - n - 1)
+    assert_limited(demo.get(page(limit), headers=me), limit)
+    assert_limited(demo.get(page(limit), headers=me | {"X-Forwarded-For": "198.51.100.8"}),
+                   limit)
+    assert_limited(demo.post("/lijst/witte-lijst/tools", headers=me), limit)
+    # A page that is already kept costs nothing to send: it is not counted.
+    kept = demo.get(page(0), headers=me)
+    assert kept.status_code == 200 and "ratelimit-limit" not in rate_headers(kept)
+    # Other clients go on, and so does this one's check.
+    other = demo.get(page(limit), headers={"X-Test-Peer": "192.0.2.41"})
+    assert (other.status_code, rate_headers(other)["ratelimit-remaining"]) == (200,
+                                                                              str(limit - 1))
+    assert demo.get("/api/check", params={"q": HOST}, headers=me).status_code == 200
+    assert_healthy(demo)
+
+
+@pytest.mark.parametrize(("path", "peer"), [
+    ("/lijst/witte-lijst.db", "192.0.2.50"),
+    ("/lijst/witte-lijst/tools.csv?_stream=on&_size=max", "192.0.2.51"),
+    ("/lijst/witte-lijst/changes.csv?_stream=1", "192.0.2.52"),
+])
+def test_whole_file_exports_have_a_much_stricter_limit(demo, path, peer):
+    limit, window = EXPORT_LIMIT.rate_limit[1], 3600
+    assert EXPORT_LIMIT.rate_limit[0] == "hour" and limit < WHITELIST_LIMIT.rate_limit[1] / 10
+    me = {"X-Test-Peer": peer}
+    for n in range(limit):
+        response = demo.get(path, headers=me)
+        assert response.status_code == 200, (n, response.text[:300])
+        assert rate_headers(response)["ratelimit-remaining"] == str(limit - n - 1)
+    assert_limited(demo.get(path, headers=me), limit, window)
+    assert_limited(demo.get("/lijst/witte-lijst/vendors.csv?_stream=on", headers=me), limit,
+                   window)
+    # The same client may still read pages; other clients may still export.
+    assert demo.get("/lijst/witte-lijst/vendors.csv?_size=5", headers=me).status_code == 200
+    assert demo.get(path, headers={"X-Test-Peer": "192.0.2.99"}).status_code == 200
     assert_healthy(demo)
 
 

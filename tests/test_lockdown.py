@@ -81,6 +81,8 @@ PROBES = [
     (f"{DB}/tools" + q(_sort_desc='x"]'), {400}),
     (f"{DB}/tools.csv" + q(_sort="nope"), {400}),
     (f"{DB}/vendors.json" + q(_sort="name"), {200}),
+    (f"{DB}/tools.json" + q(_sort="name", _sort_desc="id"), {400}),
+    (f"{DB}/tools.csv" + q(_sort_desc="id", _sort="name"), {400}),
     # facets on unknown columns and malformed facet configs
     (f"{DB}/tools.json" + q(_facet="nope"), {400}),
     (f"{DB}/tools.json" + q(_facet="token_hash"), {400}),
@@ -107,6 +109,8 @@ PROBES = [
     (f"{DB}/tools.csv" + q(_stream="1", _size="max"), {200}),
     # filters
     (f"{DB}/tools.json" + q(level_codes__arraycontains="x') or 1=1 --"), {200}),
+    (f"{DB}/tools.json" + q(name__arraycontains="x"), {400}),
+    (f"{DB}/tools.json" + q(levels__arraynotcontains="PO"), {400}),
     (f"{DB}/tools.json" + q(id__in="a,b')) or 1=1 --"), {200}),
     (f"{DB}/tools.json" + q(nope__exact="1"), {200, 400}),
     (f"{DB}/tools.json" + q(id__gt="99999999999999999999"), {400}),
@@ -121,6 +125,10 @@ PROBES = [
     (f"{DB}/tools.json" + q(_timelimit="x"), {400}),
     (f"{DB}/tools.csv" + q(_timelimit="0"), {200, 400}),
     (f"{DB}/tools.json" + q(_timelimit="999999999"), {200}),
+    # rows: a compound key needs both its values
+    (f"{DB}/domains/anything", {404}),
+    (f"{DB}/domains/anything.json", {404}),
+    (f"{DB}/webadres/anything", {404}),
     # other databases and files, and Datasette's own tables
     ("/lijst/registry", {404}),
     ("/lijst/registry.json", {404}),
@@ -135,6 +143,7 @@ PROBES = [
     ("/lijst/-/databases.json", {200}),
     ("/lijst/-/metadata.json", {200}),
     ("/lijst/-/permissions", {403}),
+    ("/lijst/-/messages", {404}),
 ]
 
 

