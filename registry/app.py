@@ -88,7 +88,11 @@ class Settings:
 
 def prepare(settings: Settings) -> dict[str, int] | None:
     """Create or migrate the database; load the demo data into an empty one and publish it,
-    so a newcomer sees a working whitelist at once."""
+    so a newcomer sees a working whitelist at once. A publication that a crash left
+    unrecorded is recorded, and a whitelist in an older format is published again."""
+    from registry.publish.builder import SCHEMA_VERSION, publish
+    from registry.publish.recovery import recover, served_format
+
     registry = storage.Registry(settings.db_path)
     try:
         registry.migrate()
@@ -98,10 +102,11 @@ def prepare(settings: Settings) -> dict[str, int] | None:
                 from registry.importer import load_demo
 
                 counts = load_demo(registry)
+        recover(registry, settings.whitelist)
         if counts and not settings.whitelist.exists():
-            from registry.publish.builder import publish
-
             publish(registry, settings.whitelist, settings.today(), "demo-data")
+        elif served_format(settings.whitelist) not in (None, SCHEMA_VERSION):
+            publish(registry, settings.whitelist, settings.today(), "format-upgrade")
         return counts
     finally:
         registry.close()

@@ -26,6 +26,7 @@ import msgspec
 import msgspec.inspect as mi
 
 from registry import models
+from registry.csvsafe import guard, unguard
 from registry.errors import RegistryError
 
 LIST_SEP, PART_SEP, ESCAPE = ";", "|", "\\"
@@ -35,9 +36,6 @@ FALSE = frozenset({"false", "no", "nee", "onwaar", "0", "n"})
 DUTCH_DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
 INTEGER = re.compile(r"^[+-]?\d+$")
 SLUG = re.compile(models.Slug.__metadata__[0].pattern)
-# A cell starting with one of these is a formula to a spreadsheet: exported cells get a `'`
-# in front (and imports take it off again), so a name like "=HYPERLINK(...)" stays text.
-FORMULA = re.compile(r"^'*[=+\-@\t\r]")
 FILE_NAMES = {
     "vendors": ("vendor", "leverancier"),
     "tools": ("tool",),
@@ -152,7 +150,7 @@ def read_csv(raw: bytes, name: str, kind: str | None = None) -> CsvTable:
             continue  # blank lines between or after the rows
         index, record = len(table.records), {}
         for column, cell in zip(names, row, strict=False):
-            value = _unguard(cell.strip())
+            value = unguard(cell.strip())
             if not value:
                 continue
             if column == FINGERPRINT:
@@ -178,10 +176,6 @@ def read_csv(raw: bytes, name: str, kind: str | None = None) -> CsvTable:
         if isinstance(table.records[i].get("id"), str) and SLUG.match(table.records[i]["id"])
     }
     return table
-
-
-def _unguard(value: str) -> str:
-    return value[1:] if value.startswith("'") and FORMULA.match(value) else value
 
 
 def _split(cell: str, sep: str, unescape: bool = True) -> list[str]:
@@ -254,14 +248,10 @@ def write_csv(kind: str, records: list[models.Base], fingerprints: dict[str, str
             value: Any = record
             for name in column.name.split("."):
                 value = getattr(value, name) if value is not None else None
-            row.append(_guard(_cell(value)))
+            row.append(guard(_cell(value)))
         row.append(fingerprints.get(f"{kind}/{record.id}", ""))
         writer.writerow(row)
     return out.getvalue().encode("utf-8-sig")
-
-
-def _guard(value: str) -> str:
-    return "'" + value if FORMULA.match(value) else value
 
 
 def _escape(value: str) -> str:

@@ -34,6 +34,7 @@ from typing import Any
 from datasette.app import Datasette
 
 from registry.kept import Kept
+from registry.pids import alive
 
 PAGE_CACHE_BYTES = 16 * 1024 * 1024
 """Answers kept per worker (and per publication)."""
@@ -139,7 +140,7 @@ class DatasetteMount:
         prefix = f".{self.path.name}.served-"
         for folder in self.path.parent.glob(prefix + "*"):
             pid = folder.name.removeprefix(prefix).partition("-")[0]
-            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            if pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
                 _unpin(folder / self.path.name)
         folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=self.path.parent))
         pinned = folder / self.path.name  # the same name: Datasette names the database by it
@@ -263,18 +264,6 @@ def _identity(path: Path) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return stat.st_ino, stat.st_mtime_ns
-
-
-def _alive(pid: int) -> bool:
-    if os.name != "posix":  # os.kill(pid, 0) means something else on Windows
-        return True
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _unpin(served: Path) -> None:

@@ -519,3 +519,20 @@ def test_cli_publish_on_a_full_disk_is_one_line(registry, tmp_path, monkeypatch)
     assert result.exit_code == 1
     assert builder.NO_ROOM in result.output.replace("\n", " ")
     assert "Traceback" not in result.output
+
+
+def test_serve_publishes_a_whitelist_of_an_older_format_again(tmp_path):
+    """The check needs `name_words` (format 2); a file of format 1 left by an older version
+    is published again when the registry starts, not served as it is."""
+    from registry.app import Settings, prepare
+
+    settings = Settings(db_path=tmp_path / "registry.db", today=lambda: TODAY)
+    prepare(settings)
+    with sqlite3.connect(settings.whitelist) as conn:
+        conn.execute("DROP TABLE name_words")
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    prepare(settings)
+    assert query(settings.whitelist, "PRAGMA user_version") == [{"user_version": 2}]
+    assert query(settings.whitelist, "SELECT version FROM publication") == [{"version": 2}]
+    assert query(settings.whitelist, "SELECT count(*) AS n FROM name_words")[0]["n"] > 0

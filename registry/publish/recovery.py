@@ -64,6 +64,14 @@ def served_publication(path: Path, content: bool = True) -> dict | None:
         raise RegistryError(f"The published whitelist {path} cannot be read: {exc}.") from None
 
 
+def served_format(path: Path) -> int | None:
+    """`PRAGMA user_version` of the whitelist file at `path` (its format), or None."""
+    if not path.exists():
+        return None
+    with closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)) as conn:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
 def recover(registry: Registry, out_path: Path) -> Publication | None:
     """Record the served file's publication when a crash came between its rename and the
     registry's commit; None when there was nothing to record."""
