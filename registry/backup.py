@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 from contextlib import suppress
 from pathlib import Path
 
@@ -28,7 +29,10 @@ def backup(db_path: Path, out: Path) -> dict[str, int]:
     registry = Registry.open_read_only(db_path)
     partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
     try:
-        counts = registry.backup_to(partial)
+        try:
+            counts = registry.backup_to(partial)
+        except sqlite3.DatabaseError as exc:
+            raise RegistryError(f"{db_path} cannot be backed up: {exc}.") from None
         with open(partial, "rb") as f:
             os.fsync(f.fileno())
         os.replace(partial, out)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -37,16 +39,41 @@ def open_registry(db_path: Path) -> storage.Registry:
 
 
 class Group(click.Group):
-    """Prints a RegistryError as one line (exit 1), not a traceback."""
+    """Prints a RegistryError, a file that cannot be written or read, or a database that is
+    not one as one line (exit 1), not a traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except RegistryError as exc:
-            err.print(f"[red]Error:[/red] {exc.detail}", highlight=False)
-            for e in exc.errors:
-                err.print(f"  {e.field}: {e.message}", highlight=False)
-            sys.exit(1)
+            _fail(exc.detail, [f"  {e.field}: {e.message}" for e in exc.errors])
+        except OSError as exc:  # an output path: a file where a folder should be, no room, ...
+            _fail(_os_problem(exc))
+        except sqlite3.DatabaseError as exc:  # a file given as a database that is not one
+            _fail(f"The file is not a usable SQLite database: {exc}.")
+
+
+def _os_problem(exc: OSError) -> str:
+    """What went wrong with a path, in one sentence."""
+    name = exc.filename
+    if isinstance(exc, FileExistsError):
+        return f"Cannot create the folder {name}: a file of that name is in the way."
+    if isinstance(exc, NotADirectoryError):
+        return f"Cannot write {name}: part of its path is a file, not a folder."
+    if isinstance(exc, IsADirectoryError):
+        return f"Cannot write {name}: it is a folder; give a file name."
+    if isinstance(exc, PermissionError):
+        return f"No permission to write {name}."
+    if exc.errno == errno.ENOSPC:
+        return f"No room on the disk for {name}."
+    return f"Cannot use {name}: {exc.strerror or exc}." if name else f"{exc.strerror or exc}."
+
+
+def _fail(message: str, details: list[str] = ()) -> None:
+    err.print(f"[red]Error:[/red] {escape(message)}", highlight=False)
+    for line in details:
+        err.print(line, markup=False, highlight=False)
+    sys.exit(1)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -20,7 +20,14 @@ import msgspec
 from sqlite_utils import Database
 
 from registry import models
-from registry.errors import Conflict, Invalid, NotFound, PreconditionFailed, StorageFull
+from registry.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    RegistryError,
+    StorageFull,
+)
 from registry.migrations import migrations
 from registry.store.audit import AuditLog, event_row
 from registry.store.files import BUSY_TIMEOUT_MS, FileChecks
@@ -42,16 +49,30 @@ def default_db_path() -> Path:
 
 
 def connect(path: str | Path) -> Database:
-    """Open a database with the pragmas every connection needs; create folders on first use."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    """Open a database with the pragmas every connection needs; create folders on first use.
+
+    A place where no database can be (a file where a folder should be, a read-only disk) or
+    a file that is not SQLite is a RegistryError that says so, not a traceback."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RegistryError(f"Cannot create the folder {path.parent} for the database: "
+                            f"{exc.strerror or exc}.") from None
     # isolation_level=None: we issue BEGIN IMMEDIATE ourselves; check_same_thread=False
     # because the ASGI test client and the server loop may differ from the opening thread,
     # while every use stays on one thread at a time.
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn = None
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
+        raise RegistryError(f"{path} cannot be used as the registry database: {exc}.") from None
     return Database(conn)
 
 

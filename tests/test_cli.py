@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from registry.cli import main
@@ -96,3 +97,48 @@ def test_serve_cache_size_reaches_the_workers(monkeypatch):
     app = create_app(settings)
     assert app.state.whitelist.cache_bytes == 1024 * 1024
     assert app.state.datasette.cache_bytes == 2 * 1024 * 1024
+
+
+@pytest.fixture
+def places(tmp_path) -> dict[str, Path]:
+    """A file where a folder should be, a file that is not SQLite, a place no one can write
+    (root may write anywhere on disk, but not in /proc), and a sound database."""
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "not-sqlite.db").write_bytes(b"dit is geen database\n" * 300)
+    registry = Registry(tmp_path / "r.db")
+    registry.migrate()
+    registry.close()
+    return {"under_a_file": tmp_path / "a-file" / "x.db", "not_sqlite": tmp_path / "not-sqlite.db",
+            "read_only": Path("/proc/self/registry.db"), "sound": tmp_path / "r.db",
+            "folder": tmp_path}
+
+
+DEMO = str(ROOT / "data" / "demo.json")
+BAD_PATHS = [
+    (["token", "list"], "under_a_file", "Cannot create the folder"),
+    (["token", "list"], "not_sqlite", "cannot be used as the registry database: file is not a"),
+    (["token", "list"], "read_only", "cannot be used as the registry database: unable to open"),
+    (["import", DEMO], "under_a_file", "Cannot create the folder"),
+    (["import", DEMO], "not_sqlite", "cannot be used as the registry database"),
+    (["export", "-"], "not_sqlite", "cannot be used as the registry database"),
+    (["publish"], "not_sqlite", "cannot be used as the registry database"),
+    (["backup", "{folder}/b.db"], "not_sqlite", "cannot be backed up: file is not a database"),
+    (["serve"], "under_a_file", "Cannot create the folder"),
+    (["serve"], "not_sqlite", "cannot be used as the registry database"),
+    (["export", "{folder}/a-file/out.json"], "sound", "Cannot create the folder"),
+    (["export", "{folder}"], "sound", "it is a folder; give a file name"),
+    (["export", "--format", "csv", "{folder}/a-file/csv"], "sound", "part of its path is a file"),
+    (["export", "/proc/self/out.json"], "sound", "Cannot use /proc/self/out.json"),
+    (["publish", "--out", "{folder}/a-file/w.db"], "sound", "Cannot create the folder"),
+    (["backup", "{folder}/a-file/b.db"], "sound", "Cannot create the folder"),
+    (["backup", "/proc/b.db"], "sound", "Cannot write the backup in /proc"),
+]
+
+
+@pytest.mark.parametrize(("args", "db", "says"), BAD_PATHS)
+def test_a_bad_database_or_output_path_is_one_line_and_exit_1(places, args, db, says):
+    args = [a.format(folder=places["folder"]) for a in args]
+    result = CliRunner().invoke(main, [*args, "--db", str(places[db])], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and result.output.startswith("Error: "), result.output
+    assert says in result.output

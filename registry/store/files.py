@@ -67,7 +67,11 @@ class FileChecks:
         writers go on: SQLite's online backup in one step, inside one read transaction. The
         copy is a single file (rollback journal, no -wal) and passes the integrity check.
         Returns the rows of the copy per table."""
-        copy = sqlite3.connect(target, isolation_level=None)
+        try:
+            copy = sqlite3.connect(target, isolation_level=None)
+            copy.execute("PRAGMA user_version")  # opens the file: fails here if it cannot be
+        except sqlite3.OperationalError as exc:
+            raise RegistryError(f"Cannot write the backup in {target.parent}: {exc}.") from None
         try:
             with self.snapshot():
                 self.conn.backup(copy)  # pages=-1: everything in one step, so no restarts
