@@ -32,11 +32,13 @@ def authenticate(connection: ASGIConnection) -> tuple[str, Role]:
             "Ask a publisher for one ('registry token create')."
         )
     found = connection.app.state.registry.token_for_secret(secret.strip())
-    if found is None:
-        raise NotAuthorizedException("This API token is not known. Check that it was copied whole.")
-    name, role, revoked = found
-    if revoked:
-        raise NotAuthorizedException("This API token has been revoked. Ask a publisher for a new one.")
+    if found is None or found[2]:
+        # One answer for unknown and revoked: which tokens once existed is nobody's business.
+        raise NotAuthorizedException(
+            "This API token is not valid: unknown or revoked. Check that it was copied whole, "
+            "or ask a publisher for a new one."
+        )
+    name, role, _ = found
     connection.scope["state"]["actor"] = name
     return name, Role(role)
 

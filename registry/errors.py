@@ -7,6 +7,8 @@ and, where a field is to blame, a list of `FieldError`s with the field's path.
 from __future__ import annotations
 
 import re
+from itertools import accumulate
+from typing import Any
 
 import msgspec
 
@@ -137,10 +139,71 @@ def field_errors(error: msgspec.ValidationError | msgspec.DecodeError, root: str
     return field_error(path, message)
 
 
+MAX_DEPTH = 64
+"""How deeply arrays and objects may nest in JSON we read. Our deepest shape (a bundle) needs 5;
+every decoder recurses, and about 1,000 levels exhaust Python's stack: a 500, not an answer."""
+_STRING = re.compile(rb'"[^"]*"')  # linear: after escapes are gone, every quote delimits
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = [0] * 256
+_STEP[ord("[")] = _STEP[ord("{")] = 1
+_STEP[ord("]")] = _STEP[ord("}")] = -1
+
+
+def too_deep(raw: bytes) -> bool:
+    """Whether JSON text nests arrays and objects deeper than MAX_DEPTH (brackets in strings do
+    not count); in a few passes of C loops over the bytes, so before any decoder recurses."""
+    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = _STRING.sub(b"", unescaped).translate(None, _NOT_BRACKETS)
+    if brackets.count(b"[") + brackets.count(b"{") <= MAX_DEPTH:
+        return False
+    return max(accumulate(map(_STEP.__getitem__, brackets))) > MAX_DEPTH
+
+
+def check_depth(raw: bytes, label: str = "The body") -> None:
+    """400 when JSON text nests too deeply to decode safely."""
+    if too_deep(raw):
+        raise RegistryError(
+            f"{label} is nested too deeply: arrays and objects may nest at most {MAX_DEPTH} "
+            "levels."
+        )
+
+
+def _number(literal: str) -> int | float:
+    value = float(literal)
+    return int(value) if value.is_integer() else value
+
+
+_VALUES = msgspec.json.Decoder(float_hook=_number)
+
+
+def json_value(raw: bytes) -> Any:
+    """JSON text as builtins, numbers as JSON has them: `3.0` is the integer 3 (as JSON Schema
+    says), so strict decoding refuses `"3"` and `true` for a number, but not `3.0`.
+    Check the depth first (`check_depth`); raises msgspec.DecodeError."""
+    return _VALUES.decode(raw)
+
+
+def parse_json(raw: bytes, label: str = "The body") -> Any:
+    """JSON text as builtins (see `json_value`); 400 when it is not JSON or nests too deeply."""
+    check_depth(raw, label)
+    try:
+        return json_value(raw)
+    except msgspec.DecodeError as exc:
+        reason = str(exc)
+        raise RegistryError(
+            f"{label} is not valid JSON ({reason[:1].lower()}{reason[1:]}); check quotes, "
+            "commas and brackets."
+        ) from None
+
+
 def decode(data: bytes | dict, type_: type, root: str = "$"):
-    """Decode JSON bytes or convert builtins into `type_`, raising `Invalid` with the field path."""
+    """Decode JSON bytes or convert builtins into `type_`, raising `Invalid` with the field path.
+
+    Strict either way: `"true"` is not a boolean and `"12"` is not a number.
+    """
     try:
         if isinstance(data, bytes | str):
+            check_depth(data.encode() if isinstance(data, str) else data)
             return msgspec.json.decode(data, type=type_)
         return msgspec.convert(data, type_)
     except msgspec.ValidationError as exc:

@@ -29,7 +29,16 @@ import msgspec
 
 from registry import csvio, models
 from registry.db import Registry
-from registry.errors import Conflict, FieldError, Invalid, RegistryError, field_error, field_errors
+from registry.errors import (
+    Conflict,
+    FieldError,
+    Invalid,
+    RegistryError,
+    check_depth,
+    field_error,
+    field_errors,
+    json_value,
+)
 from registry.exporter import KINDS, as_input, fingerprint
 from registry.jsonschemas import schema_errors
 
@@ -142,8 +151,9 @@ class Source:
 
 
 def _decode(raw: bytes, label: str) -> Any:
+    check_depth(raw, label)  # untyped decoding recurses as deep as the file nests
     try:
-        return msgspec.json.decode(raw)
+        return json_value(raw)
     except msgspec.DecodeError as exc:
         raise RegistryError(
             f"{label} is not valid JSON ({exc}); check quotes, commas and brackets."
@@ -151,7 +161,10 @@ def _decode(raw: bytes, label: str) -> Any:
 
 
 def read_json(raw: bytes, name: str, label: str | None = None) -> Source:
-    """A JSON bundle; decoded straight into Structs when it is valid (three times faster)."""
+    """A JSON bundle; decoded straight into Structs when it is valid (three times faster).
+
+    Strict, as msgspec is by default: `"free_of_charge": "true"` is refused, not converted.
+    """
     try:
         with _gc_paused():
             bundle = msgspec.json.decode(raw, type=models.Bundle)

@@ -45,10 +45,15 @@ Country = Annotated[
     Literal[tuple(sorted(COUNTRY_CODES))],  # type: ignore[misc]
     Meta(description="ISO 3166-1 alpha-2 country code, upper case (NL, DE, US)."),
 ]
+# Blanks and control characters, spelled out: `\s` is not the same set in Python's re (which
+# msgspec checks with) and in ECMA-262, the dialect of JSON Schema and of clients generated
+# from the OpenAPI document (Python's has \x1c-\x1f and \x85, ECMA's has \ufeff), so with
+# `\s` the document allowed what the API refused.
+_BLANK = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 HttpUrl = Annotated[
     str,
     Meta(
-        pattern=r"^https?://[^\s/?#@\\]+(?:[/?#][^\s]*)?(?!\n)$",
+        pattern=rf"^https?://[^{_BLANK}/?#@\\]+(?:[/?#][^{_BLANK}]*)?(?!\n)$",
         max_length=2000,
         description="An absolute http(s) URL.",
         examples=["https://www.example.nl/privacy"],
@@ -62,7 +67,9 @@ Host = Annotated[
         examples=["app.rekenrijk.nl"],
     ),
 ]
-Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+(?!\n)$", max_length=254)]
+Email = Annotated[
+    str, Meta(pattern=rf"^[^@{_BLANK}]+@[^@{_BLANK}]+\.[^@{_BLANK}]+(?!\n)$", max_length=254)
+]
 Condition = Annotated[str, Meta(min_length=3, max_length=300)]
 Count = Annotated[int, Meta(ge=0, le=100_000)]
 

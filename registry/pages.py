@@ -20,7 +20,8 @@ from litestar.response import Template
 from registry import models
 from registry.api.embed import allowed_tools
 from registry.api.limits import CHECK_LIMIT, EMBED_LIMIT, REVIEW_LIMIT
-from registry.check import NotPublished, review_target
+from registry.api.public import ask_for_review
+from registry.check import NotPublished
 from registry.errors import RegistryError, decode
 from registry.publish.rows import CATEGORY_LABELS
 
@@ -91,12 +92,30 @@ async def check_page(
     return Template("check.html", context=_context(request, q=q or "", answer=answer))
 
 
+def cross_site(request: Request) -> bool:
+    """Whether a form was posted from another website: the browser says so (`Sec-Fetch-Site`),
+    or it names an `Origin` whose host is not the one the form was posted to.
+
+    `Origin: null` tells nothing: our pages send no referrer (registry/headers.py), and then a
+    browser sends `null` from our own form too; `Sec-Fetch-Site` decides those."""
+    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+        return True
+    origin = request.headers.get("origin", "null").strip()
+    if origin == "null":
+        return False
+    host = request.headers.get("host", "").lower()
+    return urllib.parse.urlsplit(origin).netloc.lower() != host
+
+
 @post("/aanvragen", include_in_schema=False, middleware=[REVIEW_LIMIT.middleware],
       status_code=200)
 async def review_request_form(
     request: Request,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template:
+    if cross_site(request):
+        # Another website must not ask in a visitor's name (and count once more with it).
+        return Template("geweigerd.html", status_code=403, context=_context(request))
     fields = {k: v.strip() for k, v in data.items()
               if k in ("tool_name", "url", "school", "reason") and v.strip()}
     try:
@@ -106,9 +125,8 @@ async def review_request_form(
             request, q="", answer=None, request_error=(
                 "Vul de naam of het webadres van de tool in. Dan kunnen we hem beoordelen."),
         ))
-    host, key = review_target(review.url, review.tool_name)
-    stored = request.app.state.registry.request_review(review, host, key)
-    return Template("check.html", context=_context(request, q="", answer=None, requested=stored))
+    ask_for_review(request, review)
+    return Template("check.html", context=_context(request, q="", answer=None, requested=True))
 
 
 @get("/uitleg", include_in_schema=False)

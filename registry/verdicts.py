@@ -48,6 +48,18 @@ class Records(msgspec.Struct):
             assessments=assessments,
         )
 
+    @classmethod
+    def for_tools(cls, registry: Registry, tools: Iterable[models.Tool]) -> Records:
+        """Only what the verdicts on `tools` need, as `load` gathers it: their vendors (archived
+        ones too) and their live agreements and assessments. For one page of a list."""
+        tools = {t.id: t for t in tools}
+        return cls(
+            tools=tools,
+            vendors=registry.records_by_id("vendors", {t.vendor_id for t in tools.values()}),
+            agreements={i: registry.list("agreements", tool=i, limit=None)[0] for i in tools},
+            assessments={i: registry.list("assessments", tool=i, limit=None)[0] for i in tools},
+        )
+
     def verdict(self, tool: models.Tool, policy: Policy, today: dt.date) -> Verdict:
         return evaluate(
             tool,

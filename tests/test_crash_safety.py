@@ -174,9 +174,16 @@ def limit_pages(conn, spare: int = 2) -> None:
 
 
 def test_api_import_on_a_full_disk_is_a_clear_error_and_changes_nothing(client, auth, registry,
-                                                                       files):
+                                                                       files, monkeypatch):
     _, bundle_path = files
-    limit_pages(registry.conn)
+    connect = storage.connect
+
+    def full_disk(path):  # the import runs in a worker thread, on a connection of its own
+        database = connect(path)
+        limit_pages(database.conn)
+        return database
+
+    monkeypatch.setattr(storage, "connect", full_disk)
     before = snapshot(registry)
     response = client.post("/api/imports", content=bundle_path.read_bytes(),
                            headers=auth | {"content-type": "application/json"})
@@ -190,7 +197,7 @@ def test_api_import_on_a_full_disk_is_a_clear_error_and_changes_nothing(client, 
     }
     assert snapshot(registry) == before
     # Space again: the registry goes on as if nothing happened.
-    registry.conn.execute("PRAGMA max_page_count = 1073741823")
+    monkeypatch.undo()
     assert client.get("/api/health").status_code == 200
     assert client.post("/api/imports", content=bundle_path.read_bytes(),
                        headers=auth | {"content-type": "application/json"}).status_code == 200

@@ -167,7 +167,7 @@ def test_the_check_is_limited_per_client(demo):
     assert (other.status_code, rate_headers(other)["ratelimit-remaining"]) == (200,
                                                                               str(limit - 1))
     asked = demo.post("/api/review-requests", json={"tool_name": "Nieuwe tool"}, headers=me)
-    assert asked.status_code == 201, asked.text
+    assert asked.status_code == 202, asked.text
     assert_healthy(demo)
 
 
@@ -176,14 +176,18 @@ def test_review_requests_are_limited_per_client_and_refused_ones_are_not_counted
     me = {"X-Test-Peer": "192.0.2.20"}
     for n in range(limit):
         response = demo.post("/api/review-requests", json={"tool_name": "Plakbord"}, headers=me)
-        assert response.status_code == (201 if n == 0 else 200), response.text
+        assert response.status_code == 202, response.text
     assert_limited(demo.post("/api/review-requests", json={"tool_name": "Plakbord"},
                              headers=me), limit)
-    queue = demo.get("/api/review-requests", headers=demo.tokens["procurement"]).json()
-    assert [r["count"] for r in queue["items"] if r["tool_name"] == "Plakbord"] == [limit]
+
+    def count() -> list[int]:
+        queue = demo.get("/api/review-requests", headers=demo.tokens["procurement"]).json()
+        return [r.get("count", 1) for r in queue["items"] if r.get("tool_name") == "Plakbord"]
+
+    assert count() == [1]  # one address counts once a day, however often it asks
     other = demo.post("/api/review-requests", json={"tool_name": "Plakbord"},
                       headers={"X-Test-Peer": "192.0.2.21"})
-    assert other.status_code == 200 and other.json()["count"] == limit + 1
+    assert other.status_code == 202 and count() == [2]
     assert_healthy(demo)
 
 

@@ -5,23 +5,18 @@ the first error, and the point of the report is to give them all at once.
 (No `from __future__ import annotations`: Litestar reads the handlers' annotations.)
 """
 
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
+import anyio.to_thread
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.openapi.spec import (
-    ExternalDocumentation,
-    OpenAPIMediaType,
-    OpenAPIType,
-    Operation,
-    RequestBody,
-    Schema,
-)
 from litestar.params import FromPath, QueryParameter
 
 from registry import auth, jsonschemas
+from registry.api.bodies import body_operation
 from registry.api.problems import problems
+from registry.db import Registry
 from registry.errors import NotFound
 from registry.importer import ImportReport, import_source, read_json
 
@@ -58,22 +53,14 @@ async def get_schema(name: FromPath[str]) -> Response[dict[str, Any]]:
     return Response(jsonschemas.render(name).encode(), media_type=jsonschemas.MEDIA_TYPE)
 
 
-@dataclass
-class _ImportOperation(Operation):
-    """Documents the body, which the handler reads raw (see the module docstring)."""
-
-    def __post_init__(self) -> None:
-        bundle = Schema(
-            type=OpenAPIType.OBJECT,
-            description="A bundle: `vendors`, `tools`, `agreements`, `assessments` and, from an "
-            "export, `fingerprints`. Its JSON Schema is served at /api/schemas/bundle.",
-            external_docs=ExternalDocumentation(url=jsonschemas.schema_id("bundle")),
-        )
-        self.request_body = RequestBody(
-            content={"application/json": OpenAPIMediaType(schema=bundle)},
-            required=True,
-            description=f"At most {MAX_IMPORT_BODY // 1024 // 1024} MiB.",
-        )
+# The body is the bundle whose JSON Schema /api/schemas/bundle serves (the handler reads it
+# raw, see the module docstring, so Litestar cannot document it).
+_ImportOperation = body_operation(
+    jsonschemas.schema("bundle"),
+    f"A bundle: `vendors`, `tools`, `agreements`, `assessments` and, from an export, "
+    f"`fingerprints`; at most {MAX_IMPORT_BODY // 1024 // 1024} MiB. Its JSON Schema is served "
+    "at /api/schemas/bundle.",
+)
 
 
 @post(
@@ -92,7 +79,13 @@ class _ImportOperation(Operation):
         "written. A record changed in the registry since the bundle was exported: 409, unless "
         "`force=true`. Unchanged records are left alone. `dry_run=true` only reports."
     ),
-    responses=problems(400, 401, 403, 409, 413, 422, 507),
+    responses=problems(400, 401, 403, 409, 413, 422, 507, notes={422: (
+        "The bundle has problems; `errors` lists every one with its record. Besides what the "
+        "bundle's schema says, the registry refuses what JSON Schema cannot say: a reference to "
+        "a record neither in the file nor in the registry, a tool of another vendor, an id "
+        "twice in one kind, dates out of order, a host listed twice in a tool's `domains`. "
+        "Conflicts (see 409) found at the same time are listed with them."
+    )}),
 )
 async def import_bundle(
     request: Request,
@@ -103,13 +96,26 @@ async def import_bundle(
     source: Annotated[str | None, QueryParameter(
         max_length=200, description="A name for the audit log, such as the file's name.")] = None,
 ) -> ImportReport:
-    data = read_json(await request.body(), "body", label="The body")
-    data.name = f"POST /api/imports ({source})" if source else "POST /api/imports"
-    report = import_source(request.app.state.registry, data, actor=request.state.actor,
-                           dry_run=dry_run, force=force)
+    raw = await request.body()
+    name = f"POST /api/imports ({source})" if source else "POST /api/imports"
+    report = await anyio.to_thread.run_sync(
+        _import, request.app.state.registry.path, raw, name, request.state.actor, dry_run, force)
     if not report.ok:
         raise report.failure()
     return report
+
+
+def _import(db_path: Path, raw: bytes, name: str, actor: str, dry_run: bool, force: bool
+            ) -> ImportReport:
+    # Decoding, checking and writing a large bundle takes seconds: a worker thread on a
+    # connection of its own, so neither the event loop nor its connection waits for it.
+    data = read_json(raw, "body", label="The body")
+    data.name = name
+    registry = Registry(db_path)
+    try:
+        return import_source(registry, data, actor=actor, dry_run=dry_run, force=force)
+    finally:
+        registry.close()
 
 
 HANDLERS = [list_schemas, get_schema, import_bundle]

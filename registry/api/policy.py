@@ -1,15 +1,20 @@
 """The policy (minimum standards), live verdicts, what-if, and the expiry radar."""
 
+import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
+import anyio.to_thread
 import msgspec
 from litestar import Request, Response, get, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from registry import auth
+from registry.api.bodies import StrictJSONRequest, body_operation
 from registry.api.problems import problems
-from registry.api.records import expected_versions
-from registry.policy import Policy, Verdict
+from registry.api.records import IF_MATCH, expected_versions
+from registry.db import Registry
+from registry.policy import Policy, Verdict, policy_schema
 from registry.verdicts import (
     Expiring,
     Records,
@@ -22,15 +27,19 @@ from registry.verdicts import (
 
 IfMatch = Annotated[
     str | None,
-    HeaderParameter(name="If-Match", description='The current policy version, e.g. "2026.1".'),
+    HeaderParameter(name="If-Match", description='The current policy version, e.g. "2026.1", or *.',
+                    **IF_MATCH),
 ]
+POLICY_BODY = body_operation(policy_schema(), "A policy document; its JSON Schema is served at "
+                             "/api/schemas/policy.")
 
 
 class PolicyVersion(msgspec.Struct, kw_only=True):
+    """A version of the policy; who stored it is in the audit log, not on this public list."""
+
     version: str
     effective_on: str
     created_at: str | None
-    actor: str | None
 
 
 class Simulation(msgspec.Struct, kw_only=True):
@@ -59,9 +68,9 @@ async def policy_versions(request: Request) -> list[PolicyVersion]:
     if not documents:
         policy = current_policy(request.app.state.registry)
         return [PolicyVersion(version=policy.version, effective_on=policy.effective_on.isoformat(),
-                              created_at=None, actor=None)]
+                              created_at=None)]
     return [PolicyVersion(version=d["version"], effective_on=d["effective_on"],
-                          created_at=d["created_at"], actor=d["actor"]) for d in documents]
+                          created_at=d["created_at"]) for d in documents]
 
 
 @put(
@@ -70,6 +79,8 @@ async def policy_versions(request: Request) -> list[PolicyVersion]:
     tags=["policy"],
     summary="Replace the policy with a new version (publisher; needs If-Match)",
     security=[{"BearerToken": []}],
+    operation_class=POLICY_BODY,
+    request_class=StrictJSONRequest,
     responses=problems(400, 401, 403, 409, 412, 413, 422, 428),
 )
 async def replace_policy(
@@ -99,14 +110,36 @@ def _expected_policy_versions(if_match: str | None) -> set[str] | None:
     status_code=200,
     summary="What-if: every tool whose verdict a proposed policy would change (publisher)",
     security=[{"BearerToken": []}],
+    operation_class=POLICY_BODY,
+    request_class=StrictJSONRequest,
     responses=problems(400, 401, 403, 413, 422),
 )
 async def simulate_policy(request: Request, data: JSONBody[Policy]) -> Simulation:
-    registry, today = request.app.state.registry, request.app.state.today()
-    current = current_policy(registry)
-    changes = simulate(Records.load(registry), current, data, today)
-    return Simulation(current_version=current.version, proposed_version=data.version,
+    today = request.app.state.today()
+    return await anyio.to_thread.run_sync(_simulate, request.app.state.registry.path, data, today)
+
+
+# The what-if and the radar read every record: seconds for a large registry, so each runs in
+# a worker thread on a connection of its own (one connection must not serve the loop and the
+# pool), as publishing does.
+
+def _simulate(db_path: Path, proposed: Policy, today: dt.date) -> Simulation:
+    registry = Registry(db_path)
+    try:
+        current = current_policy(registry)
+        changes = simulate(Records.load(registry), current, proposed, today)
+    finally:
+        registry.close()
+    return Simulation(current_version=current.version, proposed_version=proposed.version,
                       evaluated_on=today.isoformat(), changes=changes)
+
+
+def _expiring(db_path: Path, today: dt.date, within: int) -> list[Expiring]:
+    registry = Registry(db_path)
+    try:
+        return expiring(Records.load(registry), current_policy(registry), today, within)
+    finally:
+        registry.close()
 
 
 @get(
@@ -132,9 +165,8 @@ async def tool_verdict(request: Request, record_id: FromPath[str]) -> Verdict:
 async def expiring_soon(
     request: Request, within: Annotated[int, QueryParameter(ge=0, le=3650)] = 90
 ) -> list[Expiring]:
-    registry = request.app.state.registry
-    return expiring(Records.load(registry), current_policy(registry),
-                    request.app.state.today(), within)
+    return await anyio.to_thread.run_sync(
+        _expiring, request.app.state.registry.path, request.app.state.today(), within)
 
 
 HANDLERS = [read_policy, policy_versions, replace_policy, simulate_policy, tool_verdict,

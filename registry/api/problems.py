@@ -135,12 +135,14 @@ _DESCRIPTIONS = {
 }
 
 
-def problems(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for the problem responses a handler can give."""
+def problems(*statuses: int, notes: dict[int, str] | None = None) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the problem responses a handler can give; `notes` replaces the
+    general description of a status with what it means for this handler."""
+    notes = notes or {}
     return {
         status: ResponseSpec(
             data_container=Problem,
-            description=_DESCRIPTIONS[status],
+            description=notes.get(status, _DESCRIPTIONS[status]),
             media_type=PROBLEM_JSON,
             generate_examples=False,
         )

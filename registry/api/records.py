@@ -5,14 +5,19 @@ One controller per kind, made by one factory, so the four kinds cannot drift apa
 Structs from the factory's scope, and Litestar reads them at registration.)
 """
 
+import datetime as dt
+from pathlib import Path
 from typing import Annotated, Any
 
+import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
-from registry import auth, models
+from registry import auth, jsonschemas, models
+from registry.api.bodies import StrictJSONRequest, body_operation
 from registry.api.problems import problems
+from registry.db import Registry
 from registry.errors import PreconditionRequired, RegistryError
 from registry.policy import VerdictCode
 from registry.verdicts import Records, current_policy
@@ -32,15 +37,21 @@ FILTERS = {
 }
 STATUSES = {"agreements": models.AgreementStatus, "assessments": models.AssessmentStatus}
 
+# Documented as required text with a visible character (a client must send it), optional to
+# Litestar: without it the answer is our 428 that says why, not a generic 400.
+IF_MATCH = {"required": True,
+            "schema_extra": {"one_of": None, "type": "string", "pattern": "[!-~]"}}
 IfMatch = Annotated[
     str | None,
     HeaderParameter(
         name="If-Match",
-        description='The ETag of your last read, e.g. "3", or * for any version. Required.',
+        description='The ETag of your last read, e.g. "3", or * for any version.',
+        **IF_MATCH,
     ),
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description=f"Page size, 1 to {MAX_PAGE}.")]
 Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
+"""Bounded: SQLite's OFFSET is a 64-bit integer, and a larger one was a 500."""
 Archived = Annotated[
     str,
     QueryParameter(
@@ -70,6 +81,45 @@ def expected_versions(if_match: str | None) -> set[int] | None:
     }
 
 
+def invalid_body(kind: str, put: bool = False) -> str:
+    """The 422 of a record write: what the registry refuses beyond the body's JSON Schema."""
+    refs = {"vendors": "", "tools": "`vendor_id` names no vendor; ",
+            "agreements": "`vendor_id` names no vendor, or `tool_ids` a tool that does not "
+                          "exist or belongs to another vendor; ",
+            "assessments": "`tool_id` names no tool; "}[kind]
+    rule = jsonschemas.NOT_EXPRESSIBLE[models.RECORD_TYPES[kind][0].__name__]
+    return (
+        "A field is invalid; `errors` names each field with its JSON path and pointer. Besides "
+        f"what the body's schema says, the registry refuses what JSON Schema cannot say: {refs}"
+        f"{rule}" + ("; the body's `id` differs from the one in the URL." if put else ".")
+    )
+
+
+def _page_of_tools(registry: Registry, tools: list[models.Tool], today: dt.date
+                   ) -> list[ToolListItem]:
+    """`tools` with their verdicts, from only the records those verdicts need."""
+    records, policy = Records.for_tools(registry, tools), current_policy(registry)
+    return [ToolListItem(**msgspec.structs.asdict(t), verdict=records.verdict(t, policy, today).code)
+            for t in tools]
+
+
+def _tools_by_verdict(db_path: Path, filters: dict[str, Any], archived: str,
+                      verdict: VerdictCode, limit: int, offset: int, today: dt.date
+                      ) -> tuple[list[ToolListItem], int]:
+    # Every tool's verdict, to filter on it: seconds for a large registry, so in a worker
+    # thread on a connection of its own (one connection must not serve the loop and the pool).
+    registry = Registry(db_path)
+    try:
+        tools, _ = registry.list("tools", limit=None, archived=archived, **filters)
+        records = Records.load(registry, include_archived_tools=True)
+        policy = current_policy(registry)
+        chosen = [t for t in tools if records.verdict(t, policy, today).code == verdict]
+    finally:
+        registry.close()
+    page = chosen[offset:offset + limit]
+    return [ToolListItem(**msgspec.structs.asdict(t), verdict=verdict) for t in page], len(chosen)
+
+
 def record_controller(kind: str) -> type[Controller]:
     """The controller of one kind of record, mounted at `/{kind}`."""
     data_type, stored_type = models.RECORD_TYPES[kind]
@@ -81,11 +131,20 @@ def record_controller(kind: str) -> type[Controller]:
         kw_only=True,
     )
     allowed_filters = FILTERS[kind]
+    body = body_operation(jsonschemas.schema(single), f"The {single}; its JSON Schema is "
+                          f"served at /api/schemas/{single}.")
+
+    def filter_of(name: str, type_: Any, **constraints: Any) -> Any:
+        # Filters of other kinds are left out of this kind's document, so a client generated
+        # from it never sends them; sent anyway, they are refused with a 400 that says why.
+        return Annotated[type_ | None, QueryParameter(include_in_schema=name in allowed_filters,
+                                                      **constraints)]
 
     class RecordController(Controller):
         path = f"/{kind}"
         tags = [kind]
         security = [{"BearerToken": []}]
+        request_class = StrictJSONRequest
 
         @get(
             "/",
@@ -101,13 +160,14 @@ def record_controller(kind: str) -> type[Controller]:
             request: Request,
             limit: Limit = 50,
             offset: Offset = 0,
-            vendor: FromQuery[models.Slug | None] = None,
-            tool: FromQuery[models.Slug | None] = None,
-            category: FromQuery[models.Category | None] = None,
-            level: FromQuery[models.Level | None] = None,
-            status: FromQuery[str | None] = None,
-            q: Annotated[str | None, QueryParameter(max_length=200)] = None,
-            verdict: FromQuery[VerdictCode | None] = None,
+            vendor: filter_of("vendor", models.Slug) = None,
+            tool: filter_of("tool", models.Slug) = None,
+            category: filter_of("category", models.Category) = None,
+            level: filter_of("level", models.Level) = None,
+            status: filter_of("status", str, enum=[s.value for s in STATUSES.get(kind, [])]
+                              or None) = None,
+            q: filter_of("q", str, max_length=200) = None,
+            verdict: filter_of("verdict", VerdictCode) = None,
             archived: Archived = "exclude",
         ) -> page_type:
             given = {"vendor": vendor, "tool": tool, "category": category, "level": level,
@@ -120,30 +180,24 @@ def record_controller(kind: str) -> type[Controller]:
                 raise RegistryError(f"status: '{status}' is not one of: {allowed}.")
             registry = request.app.state.registry
             filters = {k: v for k, v in given.items() if v is not None and k != "verdict"}
-            if kind != "tools":
-                items, total = registry.list(kind, limit=limit, offset=offset, archived=archived,
-                                             **filters)
-                return page_type(items=items, total=total, limit=limit, offset=offset)
-            # Verdicts are computed, not stored: filter on them after computing each one.
-            tools, _ = registry.list(kind, limit=None, archived=archived, **filters)
-            records = Records.load(registry, include_archived_tools=True)
-            policy, today = current_policy(registry), request.app.state.today()
-            items = [
-                ToolListItem(**msgspec.structs.asdict(t),
-                             verdict=records.verdict(t, policy, today).code)
-                for t in tools
-            ]
             if verdict is not None:
-                items = [t for t in items if t.verdict == verdict]
-            return page_type(items=items[offset:offset + limit], total=len(items), limit=limit,
-                             offset=offset)
+                items, total = await anyio.to_thread.run_sync(
+                    _tools_by_verdict, registry.path, filters, archived, verdict, limit, offset,
+                    request.app.state.today())
+                return page_type(items=items, total=total, limit=limit, offset=offset)
+            items, total = registry.list(kind, limit=limit, offset=offset, archived=archived,
+                                         **filters)
+            if kind == "tools":  # verdicts are computed, not stored: only this page's
+                items = _page_of_tools(registry, items, request.app.state.today())
+            return page_type(items=items, total=total, limit=limit, offset=offset)
 
         @post(
             "/",
             guards=[auth.procurement],
             operation_id=f"create_{single}",
             summary=f"Create a {single}",
-            responses=problems(400, 401, 403, 409, 413, 422),
+            operation_class=body,
+            responses=problems(400, 401, 403, 409, 413, 422, notes={422: invalid_body(kind)}),
         )
         async def create_record(self, request: Request, data: JSONBody[data_type]) -> Response[stored_type]:
             record = request.app.state.registry.create(kind, data, request.state.actor)
@@ -166,7 +220,9 @@ def record_controller(kind: str) -> type[Controller]:
             guards=[auth.procurement],
             operation_id=f"update_{single}",
             summary=f"Replace a {single}'s fields (needs If-Match)",
-            responses=problems(400, 401, 403, 404, 409, 412, 413, 422, 428),
+            operation_class=body,
+            responses=problems(400, 401, 403, 404, 409, 412, 413, 422, 428,
+                               notes={422: invalid_body(kind, put=True)}),
         )
         async def update_record(
             self, request: Request, record_id: FromPath[str], data: JSONBody[data_type], if_match: IfMatch = None
