@@ -20,7 +20,7 @@ HELLO_PATH = "/bench/hello"
 def registry_app():
     from litestar import get
 
-    from registry.api.limits import LIMITS, CountingStore
+    from registry.limits import LIMITS, CountingStore
     from registry.app import Settings, create_app
 
     class ForgetfulStore(CountingStore):

@@ -35,7 +35,8 @@ def _fresh(path: Path) -> None:
 def import_(bundle: Path, db_path: Path) -> dict:
     """The product's import: full validation, references, per-record audit events."""
     from registry.db import Registry
-    from registry.importer import import_source, read_json
+    from registry.bundles import read_json
+    from registry.importer import import_source
 
     _fresh(db_path)
     registry = Registry(db_path)
@@ -132,7 +133,7 @@ def publish_reference(published: Path, out: Path) -> dict:
 
 def check(published: Path, queries_path: Path) -> dict:
     """The teacher check in process, against a bare SQLite point lookup on the same file."""
-    from registry.check import PublishedWhitelist
+    from registry.whitelist.reader import PublishedWhitelist
 
     queries = json.loads(queries_path.read_text())
     whitelist = PublishedWhitelist(published)

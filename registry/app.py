@@ -1,5 +1,7 @@
-"""`create_app(settings)`: the API under /api with its offline docs, the whitelist (Datasette)
-under /lijst, and the teacher check page at /."""
+"""`create_app(settings)`: both wings on one port: the write side (the API under /api with its
+offline docs, the review form) and the read wing (`registry.whitelist`: the whitelist under
+/lijst, the teacher check page at /, the check and embed API). `create_read_app(file)`
+serves the read wing alone, for a replica."""
 
 from __future__ import annotations
 
@@ -10,46 +12,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import swagger_ui_bundle
-from litestar import Litestar, Router, asgi, get
-from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
-from litestar.template.config import TemplateConfig
-from litestar.types import Receive, Scope, Send
 
+from registry import auth, headers, limits
 from registry import db as storage
-from registry import headers, pages
 from registry.api import answer_options_with_every_method
-from registry.api import embed as embed_api
 from registry.api import imports as imports_api
-from registry.api import limits
 from registry.api import policy as policy_api
 from registry.api import publications as publications_api
 from registry.api import public as public_api
 from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.records import CONTROLLERS
-from registry.check import PublishedWhitelist
-from registry.mount import DEFAULT_PUBLIC_URL, DatasetteMount
-from registry.publish import default_whitelist_path
-from registry.stats import CheckCounter
+from registry.clock import clock_from_env
+from registry.published import default_whitelist_path
+from registry.whitelist.app import DEFAULT_CACHE_MB, create_read_app, health, read_wing, templates
+from registry.whitelist.mount import DEFAULT_PUBLIC_URL
 
 DOCS_ASSETS = "/api/docs/assets"
 DEFAULT_MAX_BODY = 1024 * 1024
-ENV_TODAY = "REGISTRY_TODAY"
 ENV_CACHE_MB = "REGISTRY_CACHE_MB"
-DEFAULT_CACHE_MB = 24
 ENV_PUBLIC_URL = "REGISTRY_PUBLIC_URL"
-
-
-def clock_from_env() -> Callable[[], dt.date]:
-    """`$REGISTRY_TODAY` (YYYY-MM-DD) fixes the date verdicts are computed for, for demos and
-    tests; otherwise the real date."""
-    if fixed := os.environ.get(ENV_TODAY):
-        day = dt.date.fromisoformat(fixed)
-        return lambda: day
-    return dt.date.today
 
 
 @dataclass(frozen=True)
@@ -112,11 +98,6 @@ def prepare(settings: Settings) -> dict[str, int] | None:
         registry.close()
 
 
-@get("/api/health", include_in_schema=True, tags=["status"], summary="Is the service up?")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
-
-
 def _docs() -> OpenAPIConfig:
     swagger = SwaggerRenderPlugin(
         path="/",
@@ -157,31 +138,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.registry.close()
         app.state.whitelist.close()
 
-    cache = settings.cache_mb * 1024 * 1024
-    datasette = DatasetteMount(settings.whitelist, pages.WHITELIST_PREFIX,
-                               cache_bytes=cache - cache // 3, public_url=settings.public_url)
-
-    @asgi(pages.WHITELIST_PREFIX, is_mount=True, copy_scope=True, include_in_schema=False,
-          middleware=[limits.EXPORT_LIMIT.middleware, limits.WHITELIST_LIMIT.middleware])
-    async def whitelist(scope: Scope, receive: Receive, send: Send) -> None:
-        await datasette(scope, receive, send)
-
+    wing = read_wing(settings.whitelist, settings.cache_mb, settings.public_url)
     docs_assets = create_static_files_router(
         path=DOCS_ASSETS,
         directories=[Path(swagger_ui_bundle.swagger_ui_path)],
         include_in_schema=False,
     )
-    static = create_static_files_router(
-        path="/static", directories=[pages.STATIC], include_in_schema=False
-    )
     app = Litestar(
         route_handlers=[
-            health, docs_assets, static, whitelist,
+            health, docs_assets, *wing.handlers,
+            Router("/", guards=[auth.any_token], route_handlers=wing.staff_handlers),
             Router("/api", route_handlers=CONTROLLERS),
             *policy_api.HANDLERS, *public_api.HANDLERS, *imports_api.HANDLERS,
-            *publications_api.HANDLERS, *embed_api.HANDLERS, *pages.HANDLERS,
+            *publications_api.HANDLERS,
         ],
-        template_config=TemplateConfig(directory=pages.TEMPLATES, engine=JinjaTemplateEngine),
+        template_config=templates(),
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[headers.before_send],
         openapi_config=_docs(),
@@ -191,13 +162,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores=limits.stores(),
     )
     answer_options_with_every_method(app)
-    app.state.whitelist = PublishedWhitelist(settings.whitelist, cache_bytes=cache // 3)
-    app.state.whitelist_path = settings.whitelist
-    app.state.datasette = datasette
-    app.state.stats = CheckCounter()
+    wing.install(app)
     return app
 
 
 def app_from_env() -> Litestar:
     """Factory for the ASGI server's worker processes."""
     return create_app(Settings.from_env())
+
+
+__all__ = ["Settings", "app_from_env", "create_app", "create_read_app", "prepare"]

@@ -4,8 +4,8 @@ Guards are `async def` on purpose: Litestar runs a sync guard in a worker thread
 token lookup would share the SQLite connection with a write on the event loop (seen as
 sporadic SQLITE_BUSY_SNAPSHOT under load).
 
-Tokens are looked up by the SHA-256 of the secret (see `Registry.token_for_secret`); the
-secret itself is never stored. A `publisher` may do everything a `procurement` token may.
+Tokens are looked up by the SHA-256 of the secret (`registry.tokens.for_secret`); the secret
+itself is never stored. A `publisher` may do everything a `procurement` token may.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def authenticate(connection: ASGIConnection) -> tuple[str, Role]:
             "This endpoint needs an API token: send 'Authorization: Bearer <token>'. "
             "Ask a publisher for one ('registry token create')."
         )
-    found = connection.app.state.registry.token_for_secret(secret.strip())
+    found = connection.app.state.registry.tokens.for_secret(secret.strip())
     if found is None or found[2]:
         # One answer for unknown and revoked: which tokens once existed is nobody's business.
         raise NotAuthorizedException(

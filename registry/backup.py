@@ -30,7 +30,7 @@ def backup(db_path: Path, out: Path) -> dict[str, int]:
     partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
     try:
         try:
-            counts = registry.backup_to(partial)
+            counts = registry.file.backup_to(partial)
         except sqlite3.DatabaseError as exc:
             raise RegistryError(f"{db_path} cannot be backed up: {exc}.") from None
         with open(partial, "rb") as f:

@@ -17,6 +17,7 @@ from rich.table import Table
 from registry import db as storage
 from registry.errors import RegistryError
 from registry.models import Role
+from registry.store.kinds import KINDS
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -114,8 +115,9 @@ def serve(db_path: Path, host: str, port: int, workers: int, demo: bool, cache_m
     """Run the registry: API under /api, interactive API docs at /api/docs."""
     from granian import Granian
 
-    from registry.app import ENV_PUBLIC_URL, Settings, clock_from_env, prepare
-    from registry.mount import origin
+    from registry.app import ENV_PUBLIC_URL, Settings, prepare
+    from registry.clock import clock_from_env
+    from registry.whitelist.mount import origin
 
     if public_url is None:
         public_url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
@@ -164,7 +166,7 @@ def token() -> None:
 )
 def token_create(db_path: Path, name: str, role: str) -> None:
     """Create a token and print it once: store it safely, it cannot be shown again."""
-    created, secret = open_registry(db_path).create_token(name, Role(role))
+    created, secret = open_registry(db_path).tokens.create(name, Role(role))
     console.print(f"Created token '{created.name}' ({created.role}, id {created.id}).")
     console.print("Store it now; it is not shown again:")
     click.echo(secret)
@@ -175,7 +177,7 @@ def token_create(db_path: Path, name: str, role: str) -> None:
 def token_list(db_path: Path) -> None:
     """List tokens: name, role, created, revoked."""
     table = Table("id", "name", "role", "created", "revoked")
-    for t in open_registry(db_path).tokens():
+    for t in open_registry(db_path).tokens.list():
         revoked = t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else ""
         table.add_row(t.id, t.name, t.role, t.created_at.isoformat(timespec="seconds"), revoked)
     console.print(table)
@@ -186,13 +188,13 @@ def token_list(db_path: Path) -> None:
 @click.argument("name_or_id")
 def token_revoke(db_path: Path, name_or_id: str) -> None:
     """Revoke a token by name or id; it stops working at once."""
-    revoked = open_registry(db_path).revoke_token(name_or_id)
+    revoked = open_registry(db_path).tokens.revoke(name_or_id)
     console.print(f"Revoked token '{revoked.name}'.")
 
 
 # --- import and export -----------------------------------------------------------------------
 
-KIND_CHOICE = click.Choice(["vendors", "tools", "agreements", "assessments"])
+KIND_CHOICE = click.Choice(list(KINDS))
 
 
 @main.command("import")
@@ -228,7 +230,8 @@ def import_(db_path: Path, files: tuple[Path, ...], kind: str | None, dry_run: b
 
     from rich.progress import Progress
 
-    from registry.importer import import_source, read_files
+    from registry.bundles import read_files
+    from registry.importer import import_source
 
     source = read_files(files, kind)
     try:
@@ -242,6 +245,9 @@ def import_(db_path: Path, files: tuple[Path, ...], kind: str | None, dry_run: b
             registry, source, actor=actor, dry_run=dry_run, force=force,
             progress=lambda phase, done, total: bar.update(task, completed=done, total=total),
         )
+    if report.ok and report.held_no_records():
+        raise RegistryError(f"{source.name} holds no records ({', '.join(KINDS)}); "
+                            "nothing was imported.")
     if as_json:
         import msgspec
 
@@ -327,9 +333,9 @@ def publish_(db_path: Path, out_path: Path | None) -> None:
     Serve it with `datasette witte-lijst.db -m datasette-metadata.json`; restart Datasette
     after publishing, as it keeps the old file open.
     """
-    import datetime as dt
     import getpass
 
+    from registry.clock import clock_from_env
     from registry.publish import default_whitelist_path, publish
 
     out_path = out_path or default_whitelist_path(db_path)
@@ -339,7 +345,7 @@ def publish_(db_path: Path, out_path: Path | None) -> None:
             if console.is_terminal:
                 status.update(f"{step}…")
 
-        done = publish(registry, out_path, dt.date.today(), f"cli:{getpass.getuser()}",
+        done = publish(registry, out_path, clock_from_env()(), f"cli:{getpass.getuser()}",
                        progress=progress)
     c, ch = done.counts, done.changes
     since = f"since version {ch.since_version}" if ch.since_version else "(new file)"
@@ -394,7 +400,7 @@ def verify(db_path: Path, whitelist_path: Path | None) -> None:
     whitelist_path = whitelist_path or default_whitelist_path(db_path)
     registry = storage.Registry.open_read_only(db_path)
     try:
-        problems = registry.verify()
+        problems = registry.file.verify()
         if not problems:
             problems = served_problems(registry, whitelist_path)
         events = 0 if problems else registry.db["events"].count

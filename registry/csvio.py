@@ -28,6 +28,7 @@ import msgspec.inspect as mi
 from registry import models
 from registry.csvsafe import guard, unguard
 from registry.errors import RegistryError
+from registry.store.kinds import KINDS
 
 LIST_SEP, PART_SEP, ESCAPE = ";", "|", "\\"
 FINGERPRINT = "fingerprint"
@@ -36,12 +37,6 @@ FALSE = frozenset({"false", "no", "nee", "onwaar", "0", "n"})
 DUTCH_DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
 INTEGER = re.compile(r"^[+-]?\d+$")
 SLUG = re.compile(models.Slug.__metadata__[0].pattern)
-FILE_NAMES = {
-    "vendors": ("vendor", "leverancier"),
-    "tools": ("tool",),
-    "agreements": ("agreement", "overeenkomst"),
-    "assessments": ("assessment", "beoordeling", "dpia"),
-}
 
 
 def _bare(t: mi.Type) -> mi.Type:
@@ -68,7 +63,7 @@ class Column:
 def columns(kind: str) -> tuple[Column, ...]:
     """The columns of a kind's CSV file, in the record's field order."""
     out = []
-    for f in mi.type_info(models.RECORD_TYPES[kind][0]).fields:
+    for f in mi.type_info(KINDS[kind].input).fields:
         t = _bare(f.type)
         if isinstance(t, mi.StructType):
             out.extend(Column(f"{f.encode_name}.{sub.encode_name}", _bare(sub.type))
@@ -109,10 +104,10 @@ def decode_text(raw: bytes) -> str:
 def guess_kind(name: str, names: list[str]) -> str | None:
     """The kind a file holds, from its name (`tools.csv`) or else from its columns."""
     stem = PurePath(name).stem.lower()
-    by_name = [k for k, words in FILE_NAMES.items() if any(w in stem for w in words)]
+    by_name = [k.name for k in KINDS.values() if any(w in stem for w in k.file_words)]
     if len(by_name) == 1:
         return by_name[0]
-    scores = {k: len(set(names) & {c.name for c in columns(k)}) for k in models.RECORD_TYPES}
+    scores = {k: len(set(names) & {c.name for c in columns(k)}) for k in KINDS}
     best = max(scores.values())
     winners = [k for k, s in scores.items() if s == best]
     return winners[0] if best and len(winners) == 1 else None
@@ -137,7 +132,7 @@ def read_csv(raw: bytes, name: str, kind: str | None = None) -> CsvTable:
     if kind is None:
         raise RegistryError(
             f"Cannot tell which kind of record {name} holds; name the file after it "
-            "(vendors.csv, tools.csv, agreements.csv, assessments.csv) or pass --kind."
+            f"({', '.join(f'{k}.csv' for k in KINDS)}) or pass --kind."
         )
     table = CsvTable(kind)
     types = {c.name: c.type for c in columns(kind)}

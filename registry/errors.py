@@ -13,15 +13,7 @@ from typing import Any
 import msgspec
 
 from registry import models
-
-
-class FieldError(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One thing wrong with one field: where (JSONPath and JSON pointer) and what."""
-
-    field: str
-    pointer: str
-    message: str
-    location: str = "body"
+from registry.problem import FieldError  # the error shape both wings share
 
 
 class RegistryError(Exception):

@@ -15,9 +15,9 @@ import msgspec
 from registry import csvio, models
 from registry.db import Registry
 from registry.jsonschemas import schema_id
+from registry.store.kinds import KINDS
 
-KINDS = ("vendors", "tools", "agreements", "assessments")  # in dependency order
-_INPUT_TYPES = {stored: in_type for in_type, stored in models.RECORD_TYPES.values()}
+_INPUT_TYPES = {kind.stored: kind.input for kind in KINDS.values()}
 
 
 def fingerprint(record: models.Base) -> str:

@@ -2,9 +2,8 @@
 
 An import checks the whole file before it writes anything and reports every error at once,
 each with the record's position, id and field path; then it creates or updates records by id
-in one transaction, or writes nothing at all. For speed, msgspec decodes the whole bundle
-first; only when that fails is each record decoded on its own, and only the records msgspec
-refuses also go through jsonschema (about 30 times slower) for the complete report.
+in one transaction, or writes nothing at all. Reading and checking the file on its own is
+`registry.bundles`'; the checks that need the registry (ids, references, changes) are here.
 
 How an import knows that the registry holds a newer change: an export writes, per record, a
 fingerprint of its content (`fingerprints` in a bundle, the `fingerprint` column in CSV). A
@@ -17,9 +16,8 @@ and export again gives the same bytes.
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,24 +25,16 @@ from typing import Any, Literal
 
 import msgspec
 
-from registry import csvio, models
+from registry.bundles import Checked, Source, check, gc_paused, read_json, text_of
 from registry.db import Registry
-from registry.errors import (
-    Conflict,
-    FieldError,
-    Invalid,
-    RegistryError,
-    check_depth,
-    field_error,
-    field_errors,
-    json_value,
-)
-from registry.exporter import KINDS, as_input, fingerprint
-from registry.jsonschemas import schema_errors
+from registry.errors import Conflict, FieldError, Invalid, RegistryError, field_error
+from registry.exporter import as_input, fingerprint
+from registry.store.kinds import KINDS
+from registry.store.references import reference_errors, value_of
 
 DATA_DIR = Path(__file__).parent / "data"
 DEMO_PATH = DATA_DIR / "demo.json"
-_RECORD_PATH = re.compile(r"^\$\.(vendors|tools|agreements|assessments)\[(\d+)\]")
+_RECORD_PATH = re.compile(rf"^\$\.({'|'.join(KINDS)})\[(\d+)\]")
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
@@ -86,13 +76,18 @@ class ImportReport(msgspec.Struct, kw_only=True):
         """One line: created, updated and unchanged, per kind."""
 
         def part(label: str, counts: dict[str, int]) -> str:
-            counted = [f"{n} {k if n != 1 else models.SINGULAR[k]}" for k, n in counts.items() if n]
+            counted = [f"{n} {k if n != 1 else KINDS[k].singular}" for k, n in counts.items() if n]
             return f"{label} {', '.join(counted) or '0'}"
 
         verbs = ("would create", "would update") if self.dry_run else ("created", "updated")
         lines = [part(verbs[0], self.created), part(verbs[1], self.updated),
                  part("unchanged", self.unchanged)]
         return f"{self.source}: " + "; ".join(lines) + "."
+
+    def held_no_records(self) -> bool:
+        """The file held no records at all (when `ok`: nothing created, updated or unchanged)."""
+        return not any(n for counts in (self.created, self.updated, self.unchanged)
+                       for n in counts.values())
 
     def failure(self) -> RegistryError:
         """The report as the error the CLI prints and the API answers with."""
@@ -103,19 +98,6 @@ class ImportReport(msgspec.Struct, kw_only=True):
         if self.errors:
             return Invalid(detail, found)
         return Conflict(detail + " Export again and redo your changes, or force the import.", found)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Decoded records hold no cycles, but the collector walks all of them again and again as
-    they pile up: pausing it made 100,000 records decode 2.4 times faster."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 IMPORT_CACHE_KIB = 64 * 1024
@@ -132,153 +114,6 @@ def _page_cache(registry, kib: int = IMPORT_CACHE_KIB) -> Iterator[None]:
         yield
     finally:
         registry.conn.execute(f"PRAGMA cache_size = {int(before)}")
-
-
-# --- reading files ---------------------------------------------------------------------------
-
-
-@dataclass
-class Source:
-    """A bundle as builtins, and where each of its records came from."""
-
-    name: str
-    data: Any = field(default_factory=lambda: {kind: [] for kind in KINDS})
-    origins: dict[str, list[tuple[str, int | None]]] = field(
-        default_factory=lambda: {kind: [] for kind in KINDS}
-    )
-    problems: list[FieldError] = field(default_factory=list)
-    bundle: models.Bundle | None = None  # when the whole file decoded at once: the fast path
-
-
-def _decode(raw: bytes, label: str) -> Any:
-    check_depth(raw, label)  # untyped decoding recurses as deep as the file nests
-    try:
-        return json_value(raw)
-    except msgspec.DecodeError as exc:
-        raise RegistryError(
-            f"{label} is not valid JSON ({exc}); check quotes, commas and brackets."
-        ) from None
-
-
-def read_json(raw: bytes, name: str, label: str | None = None) -> Source:
-    """A JSON bundle; decoded straight into Structs when it is valid (three times faster).
-
-    Strict, as msgspec is by default: `"free_of_charge": "true"` is refused, not converted.
-    """
-    try:
-        with _gc_paused():
-            bundle = msgspec.json.decode(raw, type=models.Bundle)
-    except msgspec.ValidationError:
-        bundle, data = None, _decode(raw, label or name)
-    except msgspec.DecodeError:
-        _decode(raw, label or name)  # raises with the reason
-    else:
-        data = {k: getattr(bundle, k) for k in KINDS}
-    lists = {k: data.get(k) if isinstance(data, dict) else None for k in KINDS}
-    origins = {k: [(name, None)] * len(v) if isinstance(v, list) else [] for k, v in lists.items()}
-    return Source(name, data, origins, bundle=bundle)
-
-
-def read_files(paths: Iterable[Path], kind: str | None = None) -> Source:
-    """JSON bundles and CSV files (a folder: its *.json and *.csv) merged into one source."""
-    files: list[Path] = []
-    for path in paths:
-        inside = sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".json")) \
-            if path.is_dir() else [path]
-        files += inside
-    if not files:
-        raise RegistryError("No .json or .csv files to import.")
-    if len(files) == 1 and files[0].suffix.lower() != ".csv":
-        return read_json(files[0].read_bytes(), files[0].name)
-    merged = Source(", ".join(p.name for p in files))
-    merged.data["fingerprints"] = {}
-    for path in files:
-        if path.suffix.lower() == ".csv":
-            table = csvio.read_csv(path.read_bytes(), path.name, kind)
-            start = len(merged.data[table.kind])
-            merged.problems += [field_error(f"$.{table.kind}[{start + i}]{at}", message)
-                                for i, at, message in table.problems]
-            merged.data[table.kind] += table.records
-            merged.origins[table.kind] += [(path.name, line) for line in table.lines]
-            merged.data["fingerprints"].update(table.fingerprints)
-            continue
-        part = _decode(path.read_bytes(), path.name)
-        if not isinstance(part, dict) or not all(isinstance(part.get(k, []), list) for k in KINDS):
-            raise RegistryError(f"{path.name} is not a bundle; import it on its own to see why.")
-        for k in KINDS:
-            merged.data[k] += part.get(k, [])
-            merged.origins[k] += [(path.name, None)] * len(part.get(k, []))
-        if isinstance(part.get("fingerprints"), dict):
-            merged.data["fingerprints"].update(part["fingerprints"])
-    return merged
-
-
-# --- checking --------------------------------------------------------------------------------
-
-
-@dataclass
-class Checked:
-    records: dict[str, list[tuple[int, Any]]]  # per kind: (position, Struct) of those that decode
-    raw: dict[str, list]  # per kind: every record as given (Structs or builtins)
-    fingerprints: dict[str, str]
-    errors: list[FieldError]
-    broken: set[str] = field(default_factory=set)  # kinds that are not even a list
-
-
-def check(source: Source) -> Checked:
-    """Decode and validate every record; no registry needed."""
-    try:
-        bundle = source.bundle or msgspec.convert(source.data, models.Bundle)
-    except msgspec.ValidationError:
-        return _check_each(source)
-    items = {kind: getattr(bundle, kind) for kind in KINDS}
-    return Checked({k: list(enumerate(v)) for k, v in items.items()}, items,
-                   bundle.fingerprints, list(source.problems))
-
-
-def _dedupe(errors: Iterable[FieldError]) -> list[FieldError]:
-    """One error per field: jsonschema's come first, msgspec adds what only it can see."""
-    seen: dict[str, FieldError] = {}
-    for error in errors:
-        seen.setdefault(error.field, error)
-    return list(seen.values())
-
-
-def _check_each(source: Source) -> Checked:
-    data, errors = source.data, list(source.problems)
-    records: dict[str, list] = {kind: [] for kind in KINDS}
-    raw: dict[str, list] = {kind: [] for kind in KINDS}
-    if not isinstance(data, dict):
-        return Checked(records, raw, {}, errors + schema_errors("bundle", data))
-    top = {k: [] if k in KINDS and isinstance(v, list) else v for k, v in data.items()}
-    fingerprints, broken = {}, {k for k in KINDS if not isinstance(data.get(k, []), list)}
-    try:
-        fingerprints = msgspec.convert(top, models.Bundle).fingerprints
-    except msgspec.ValidationError as exc:
-        # The schema says all about the top level; msgspec words map keys awkwardly.
-        errors += schema_errors("bundle", top) or [field_errors(exc)]
-    for kind in KINDS:
-        if not isinstance(data.get(kind), list):
-            continue
-        raw[kind] = data[kind]
-        in_type, name = models.RECORD_TYPES[kind][0], models.SINGULAR[kind]
-        for i, obj in enumerate(data[kind]):
-            try:
-                records[kind].append((i, msgspec.convert(obj, in_type)))
-            except msgspec.ValidationError as exc:
-                root = f"$.{kind}[{i}]"
-                errors += _dedupe([*schema_errors(name, obj, root), field_errors(exc, root)])
-    return Checked(records, raw, fingerprints, errors, broken)
-
-
-def _get(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-
-
-def _text(obj: Any, name: str) -> str | None:
-    """A field of a record that may be invalid: the value only if it is text."""
-    value = _get(obj, name)
-    return value if isinstance(value, str) else None
 
 
 # --- planning: the checks that need the registry, and what would change --------------------
@@ -298,7 +133,7 @@ def plan(registry: Registry, checked: Checked, force: bool) -> Plan:
     first: dict[str, dict[str, int]] = {kind: {} for kind in KINDS}
     for kind in KINDS:
         for i, obj in enumerate(checked.raw[kind]):
-            rid = _text(obj, "id")
+            rid = text_of(obj, "id")
             if isinstance(rid, str) and rid in first[kind]:
                 result.errors.append(field_error(
                     f"$.{kind}[{i}].id",
@@ -307,7 +142,7 @@ def plan(registry: Registry, checked: Checked, force: bool) -> Plan:
             elif isinstance(rid, str):
                 first[kind][rid] = i
     stored = _lookup(registry, checked, first)
-    result.errors += _reference_errors(checked, first, stored)
+    result.errors += _reference_errors(checked, stored)
     faulty = {m.group(1, 2) for e in result.errors if (m := _RECORD_PATH.match(e.field))}
     for kind in KINDS:
         for i, record in checked.records[kind]:
@@ -319,52 +154,37 @@ def plan(registry: Registry, checked: Checked, force: bool) -> Plan:
 def _lookup(registry: Registry, checked: Checked, first: dict) -> dict[str, dict[str, Any]]:
     """Every record the file names or refers to, in a few queries per kind."""
     wanted = {kind: set(first[kind]) for kind in KINDS}
-    for obj in [*checked.raw["tools"], *checked.raw["agreements"]]:
-        wanted["vendors"].add(_text(obj, "vendor_id"))
-    for obj in checked.raw["agreements"]:
-        tool_ids = _get(obj, "tool_ids")
-        if isinstance(tool_ids, list):
-            wanted["tools"].update(t for t in tool_ids if isinstance(t, str))
-    wanted["tools"].update(_text(obj, "tool_id") for obj in checked.raw["assessments"])
-    return {kind: registry.records_by_id(kind, [i for i in wanted[kind] if isinstance(i, str)])
-            for kind in KINDS}
+    for kind in KINDS.values():
+        for ref in kind.references:
+            for obj in checked.raw[kind.name]:
+                value = value_of(obj, ref.field)
+                ids = (value if isinstance(value, list) else []) if ref.many else [value]
+                wanted[ref.target].update(i for i in ids if isinstance(i, str))
+    return {kind: registry.records_by_id(kind, wanted[kind]) for kind in KINDS}
 
 
-def _reference_errors(checked: Checked, first: dict, stored: dict) -> list[FieldError]:
-    """References to records neither in the file nor in the registry; tools of another vendor."""
-    vendors = set(first["vendors"]) | set(stored["vendors"])
-    vendor_of = {t.id: t.vendor_id for t in stored["tools"].values()}
-    vendor_of |= {_text(t, "id"): _text(t, "vendor_id") for t in checked.raw["tools"]}
+def _reference_errors(checked: Checked, stored: dict) -> list[FieldError]:
+    """References to records neither in the file nor in the registry; tools of another vendor
+    (`registry.store.references`, as for one record, against both at once)."""
+    targets = {ref.target for kind in KINDS.values() for ref in kind.references}
+    known = {kind: stored[kind] | {rid: obj for obj in checked.raw[kind]
+                                   if (rid := text_of(obj, "id")) is not None}
+             for kind in targets}
+
+    def find(target: str, record_id: str) -> Any:
+        return known[target].get(record_id)
+
     errors = []
-
-    def missing(path: str, single: str, value: Any, known) -> bool:
-        if f"{single}s" in checked.broken:
-            return True  # that list is reported already; every reference to it would fail
-        if isinstance(value, str) and value not in known:
-            errors.append(field_error(
-                path, f"there is no {single} with id '{value}' in this file or in the registry"))
-            return True
-        return False
-
-    for kind in ("tools", "agreements"):
-        for i, obj in enumerate(checked.raw[kind]):
-            missing(f"$.{kind}[{i}].vendor_id", "vendor", _text(obj, "vendor_id"), vendors)
-    for i, obj in enumerate(checked.raw["agreements"]):
-        vendor, tool_ids = _text(obj, "vendor_id"), _get(obj, "tool_ids")
-        for j, tool_id in enumerate(tool_ids if isinstance(tool_ids, list) else []):
-            path = f"$.agreements[{i}].tool_ids[{j}]"
-            if not missing(path, "tool", tool_id, vendor_of) and isinstance(tool_id, str) \
-                    and vendor in vendors and vendor_of[tool_id] not in (vendor, None):
-                errors.append(field_error(
-                    path, f"tool '{tool_id}' belongs to vendor '{vendor_of[tool_id]}', "
-                          f"not to '{vendor}'"))
-    for i, obj in enumerate(checked.raw["assessments"]):
-        missing(f"$.assessments[{i}].tool_id", "tool", _text(obj, "tool_id"), vendor_of)
+    for kind in KINDS.values():
+        for i, obj in enumerate(checked.raw[kind.name]):
+            for path, message in reference_errors(kind, obj, find, unknowable=checked.broken,
+                                                  where=" in this file or in the registry"):
+                errors.append(field_error(f"$.{kind.name}[{i}]{path[1:]}", message))
     return errors
 
 
 def _diff(result: Plan, kind: str, i: int, record, current, checked: Checked, force: bool):
-    single, path = models.SINGULAR[kind], f"$.{kind}[{i}]"
+    single, path = KINDS[kind].singular, f"$.{kind}[{i}]"
     if current is None:
         result.changes.append(Change(kind=kind, id=record.id, action="create"))
         result.new[kind, record.id] = record
@@ -408,7 +228,7 @@ def import_source(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Check everything, then write all changes in one transaction; nothing if anything is wrong."""
-    with _gc_paused():
+    with gc_paused():
         return _import(registry, source, actor, dry_run, force, progress)
 
 
@@ -473,7 +293,7 @@ def _locate(errors: list[FieldError], source: Source, checked: Checked) -> list[
             kind, index = m[1], int(m[2])
             error.kind, error.index = kind, index
             if index < len(checked.raw[kind]):
-                error.record_id = _text(checked.raw[kind][index], "id")
+                error.record_id = text_of(checked.raw[kind][index], "id")
             if index < len(source.origins[kind]):
                 error.location, error.line = source.origins[kind][index]
         out.append(error)

@@ -1,8 +1,8 @@
 """Answers kept in memory until their publication is replaced, within a budget of bytes.
 
 A published whitelist never changes, so neither do the answers worked out from it: the
-check keeps its JSON answers (`registry.check`) and the whitelist its pages
-(`registry.mount`), each in a `Kept` that belongs to one publication and goes with it.
+check keeps its JSON answers (`registry.whitelist.reader`) and the whitelist its pages
+(`registry.whitelist.mount`), each in a `Kept` that belongs to one publication and goes with it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The policy: the minimum standards as a versioned JSON document that sector staff can change.
 
-The verdict it gives (`evaluate`, `Verdict`, `VerdictCode`, ...) lives in `registry.verdict`
-and is re-exported here, so one import serves both.
+The verdict it gives (`evaluate`, `Verdict`, `VerdictCode`, ...) lives in `registry.verdict`,
+which reads this module; this one reads nothing of it (no import cycle).
 """
 
 from __future__ import annotations
@@ -15,17 +15,6 @@ import msgspec
 from msgspec import Meta
 
 from registry.models import AssessmentKind, Base, Category, Country, ModelVersion, Risk, _unique
-from registry.verdict import (
-    EEA,
-    LABELS,
-    ORDER,
-    RULE_IDS,
-    Reason,
-    RecordRef,
-    Verdict,
-    VerdictCode,
-    evaluate,
-)
 
 DEFAULT_POLICY_PATH = Path(__file__).parent / "data" / "policy.json"
 SCHEMA_ID = "https://schemas.witte-lijst.nl/policy.schema.json"
@@ -197,20 +186,11 @@ def policy_schema() -> dict:
 
 __all__ = [
     "DEFAULT_POLICY_PATH",
-    "EEA",
-    "LABELS",
-    "ORDER",
-    "RULE_IDS",
     "Policy",
     "PolicyError",
-    "Reason",
-    "RecordRef",
     "Rules",
     "SCHEMA_ID",
-    "Verdict",
-    "VerdictCode",
     "decode_policy",
-    "evaluate",
     "load_policy",
     "policy_schema",
 ]

@@ -11,14 +11,22 @@ import functools
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
+from registry.labels import (
+    AGREEMENT_STATUS_SENTENCES,
+    COUNTRY_NAMES,
+    KIND_PHRASES,
+    MODEL_PHRASES,
+    OTHER_COUNTRY,
+    RISK_LABELS,
+    dutch_date,
+)
+from registry.labels import VERDICT_LABELS as LABELS
 from registry.models import (
     AgreementIn,
     AgreementStatus,
     AssessmentIn,
-    AssessmentKind,
     AssessmentStatus,
     Base,
-    ModelVersion,
     Outcome,
     PseudonymisationStatus,
     Risk,
@@ -26,7 +34,7 @@ from registry.models import (
     VendorIn,
 )
 
-if TYPE_CHECKING:  # only for hints: registry.policy imports this module to re-export it
+if TYPE_CHECKING:  # only for hints
     from registry.policy import Policy, Rules
 
 # Membership of the European Economic Area is law, not a choice sector staff make, so it is a
@@ -70,13 +78,6 @@ class VerdictCode(StrEnum):
 
 
 ORDER: tuple[VerdictCode, ...] = tuple(VerdictCode)
-LABELS: dict[VerdictCode, str] = {
-    VerdictCode.allowed: "Toegestaan",
-    VerdictCode.allowed_with_conditions: "Toegestaan onder voorwaarden",
-    VerdictCode.not_allowed: "Niet toegestaan",
-    VerdictCode.under_review: "In beoordeling",
-    VerdictCode.not_assessed: "Niet beoordeeld",
-}
 
 
 class RecordRef(Base, kw_only=True):
@@ -252,10 +253,8 @@ def _agreement(tool, agreements, rules: Rules, today):
     if good := [a for a in agreements if valid(a)]:
         best = max(good, key=lambda a: (a.expires_on or dt.date.max, a.id))
         until = f"tot en met {_day(best.expires_on)}" if best.expires_on else "zonder einddatum"
-        text = (
-            f"Er is een getekende verwerkersovereenkomst volgens {MODELS[best.model_version]}, "
-            f"geldig {until}."
-        )
+        model = MODEL_PHRASES[best.model_version]
+        text = f"Er is een getekende verwerkersovereenkomst volgens {model}, geldig {until}."
         return _reason("agreement", text, _ref("agreement", best))
     if not agreements:
         text = "Deze tool verwerkt persoonsgegevens, maar er is geen verwerkersovereenkomst."
@@ -268,9 +267,9 @@ def _agreement(tool, agreements, rules: Rules, today):
         ),
     )
     if best.status != AgreementStatus.signed:
-        text = STATUS_TEXT[best.status]
+        text = AGREEMENT_STATUS_SENTENCES[best.status]
     elif best.model_version not in accepted:
-        model = MODELS[best.model_version]
+        model = MODEL_PHRASES[best.model_version]
         text = f"De verwerkersovereenkomst volgt {model}. Dat model is niet goedgekeurd."
     else:
         until = _day(best.expires_on)
@@ -311,14 +310,14 @@ def _assessment(tool, latest, draft_open, today):
     ref = _ref("assessment", latest)
     who = f"{latest.assessor} heeft de tool op {_day(latest.assessed_on)}"
     if latest.outcome == Outcome.rejected:
-        return _reason("assessment", f"{who} afgekeurd in {KINDS[latest.kind]}.", ref, FACT)
+        return _reason("assessment", f"{who} afgekeurd in {KIND_PHRASES[latest.kind]}.", ref, FACT)
     if latest.valid_until and latest.valid_until < today:
         until = _day(latest.valid_until)
         text = f"De beoordeling was geldig tot en met {until}. Er is een nieuwe beoordeling nodig."
         return _reason("assessment", text, ref, STALE)
     with_conditions = latest.outcome == Outcome.approved_with_conditions
     how = "onder voorwaarden goedgekeurd" if with_conditions else "goedgekeurd"
-    text = f"{who} {how} in {KINDS[latest.kind]}."
+    text = f"{who} {how} in {KIND_PHRASES[latest.kind]}."
     if latest.valid_until:
         text += f" De beoordeling is geldig tot en met {_day(latest.valid_until)}."
     return _reason("assessment", text, ref)
@@ -329,7 +328,8 @@ def _residual_risk(latest, rules: Rules):
         text = "Het restrisico is nog niet bekend, omdat de tool nog niet is beoordeeld."
         return _reason("residual_risk", text, None, STALE)
     risk, maximum = latest.residual_risk, rules.residual_risk.maximum
-    text = f"Het restrisico is {RISKS[risk]}. Het mag niet hoger zijn dan {RISKS[maximum]}."
+    text = (f"Het restrisico is {RISK_LABELS[risk]}. "
+            f"Het mag niet hoger zijn dan {RISK_LABELS[maximum]}.")
     too_high = RISK_RANK[risk] > RISK_RANK[maximum]
     return _reason("residual_risk", text, _ref("assessment", latest), FACT if too_high else None)
 
@@ -402,70 +402,21 @@ def _reassessment(latest, rules: Rules, today):
     return _reason("reassessment", text, ref)
 
 
-# --- Dutch words for values ---------------------------------------------------------------
+# --- how values rank (their Dutch words are in registry.labels) ------------------------------
 
-MONTHS = (
-    "januari februari maart april mei juni juli augustus september oktober november december"
-).split()
-RISKS = {Risk.low: "laag", Risk.medium: "gemiddeld", Risk.high: "hoog"}
 RISK_RANK = {risk: rank for rank, risk in enumerate(Risk)}
-KINDS = {
-    AssessmentKind.dpia: "een DPIA",
-    AssessmentKind.privacy_quickscan: "een korte privacyscan",
-    AssessmentKind.security: "een beveiligingsonderzoek",
-}
-MODELS = {
-    ModelVersion.model_4: "het Model Verwerkersovereenkomst 4.0",
-    ModelVersion.model_3: "het Model Verwerkersovereenkomst 3.0",
-    ModelVersion.model_2: "het Model Verwerkersovereenkomst 2.0",
-    ModelVersion.general: "het algemene model voor medestanders van het Privacyconvenant",
-    ModelVersion.own: "een eigen tekst van de leverancier",
-}
 STATUS_RANK = {
     AgreementStatus.terminated: 0,
     AgreementStatus.offered: 1,
     AgreementStatus.in_review: 2,
     AgreementStatus.signed: 3,
 }
-STATUS_TEXT = {
-    AgreementStatus.offered: "De verwerkersovereenkomst is aangeboden, maar nog niet getekend.",
-    AgreementStatus.in_review: "De verwerkersovereenkomst wordt nog bekeken en is niet getekend.",
-    AgreementStatus.terminated: "De verwerkersovereenkomst is beëindigd.",
-}
-# Every EEA and adequacy country, and the usual places of data centres; others get a phrase.
-COUNTRY_NAMES = {
-    **dict(
-        pair.split(":")
-        for pair in (
-            "AT:Oostenrijk BE:België BG:Bulgarije CY:Cyprus CZ:Tsjechië DE:Duitsland DK:Denemarken "
-            "EE:Estland ES:Spanje FI:Finland FR:Frankrijk GR:Griekenland HR:Kroatië HU:Hongarije "
-            "IE:Ierland IS:IJsland IT:Italië LI:Liechtenstein LT:Litouwen LU:Luxemburg LV:Letland "
-            "MT:Malta NL:Nederland NO:Noorwegen PL:Polen PT:Portugal RO:Roemenië SE:Zweden "
-            "SI:Slovenië SK:Slowakije CH:Zwitserland JP:Japan CA:Canada IL:Israël UY:Uruguay "
-            "AR:Argentinië AD:Andorra GG:Guernsey JE:Jersey CN:China IN:India RU:Rusland "
-            "AU:Australië SG:Singapore BR:Brazilië TR:Turkije HK:Hongkong TW:Taiwan UA:Oekraïne "
-            "MX:Mexico ID:Indonesië VN:Vietnam MY:Maleisië TH:Thailand PK:Pakistan EG:Egypte "
-            "NG:Nigeria KE:Kenia CL:Chili CO:Colombia MA:Marokko MC:Monaco RS:Servië"
-        ).split()
-    ),
-    "GB": "het Verenigd Koninkrijk",
-    "US": "de Verenigde Staten",
-    "NZ": "Nieuw-Zeeland",
-    "KR": "Zuid-Korea",
-    "ZA": "Zuid-Afrika",
-    "FO": "de Faeröer",
-    "IM": "het eiland Man",
-    "AE": "de Verenigde Arabische Emiraten",
-    "PH": "de Filipijnen",
-    "SA": "Saoedi-Arabië",
-    "SM": "San Marino",
-}
 
 
 def _countries(codes) -> str:
-    names = list(dict.fromkeys(COUNTRY_NAMES.get(code, "een ander land") for code in codes))
+    names = list(dict.fromkeys(COUNTRY_NAMES.get(code, OTHER_COUNTRY) for code in codes))
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " en " + names[-1]
 
 
 def _day(day: dt.date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    return dutch_date(day)

@@ -13,13 +13,14 @@ import msgspec
 
 from registry import models
 from registry.db import Registry
-from registry.policy import Policy, Verdict, evaluate, load_policy
+from registry.policy import Policy, load_policy
+from registry.verdict import Verdict, evaluate
 from registry.verdict import last_valid_day
 
 
 def current_policy(registry: Registry) -> Policy:
     """The latest stored policy; the packaged default while none has been stored."""
-    documents = registry.policy_documents()
+    documents = registry.policies.documents()
     if not documents:
         return load_policy()
     return msgspec.convert(documents[-1]["document"], Policy)

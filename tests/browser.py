@@ -1,8 +1,9 @@
 """Browser-test fixtures shared by the test modules: Debian's Chromium, driven by Playwright,
 against `registry serve` with the demo data as on 28 November 2026.
 
-Import the fixtures a module uses (`from tests.browser import browser, page, site`): each
-module then gets one server and one browser of its own.
+A pytest plugin (conftest.py names it in `pytest_plugins`): a test asks for `page`, `browser`
+or `site` by name, and each module gets one server and one browser of its own. Mark such
+tests `browser` (or `server` for `site` alone): they are left out of `-m "not slow"`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import browser, page, site  # noqa: F401  (fixtures)
+pytestmark = pytest.mark.browser
 
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -112,7 +112,7 @@ def test_the_publication_is_shown_near_the_form(page: Page):
     "/embed",
     "/insluiten",
 ])
-def test_no_sideways_scrolling_on_a_phone(browser, site, path: str):  # noqa: F811
+def test_no_sideways_scrolling_on_a_phone(browser, site, path: str):
     context = browser.new_context(base_url=site.url, viewport={"width": 320, "height": 640})
     page = context.new_page()
     try:

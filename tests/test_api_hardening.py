@@ -19,7 +19,9 @@ from registry.app import Settings, create_app
 from registry.errors import MAX_DEPTH, too_deep
 from registry.models import Role
 from registry.verdicts import Records, current_policy
-from tests.conftest import AGREEMENT, TOOL, demo_client, snapshot
+
+RECORDS = json.loads((Path(__file__).parent / "records.json").read_text())  # as `seeded` has them
+TOOL, AGREEMENT = RECORDS["tools"], RECORDS["agreements"]
 
 TODAY = dt.date(2026, 11, 28)
 ROOT = Path(__file__).parent.parent
@@ -28,7 +30,7 @@ POLICY = json.loads((ROOT / "data" / "policy.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, demo_client):
     """The app on the demo data, 28 November 2026, with a publisher token (`demo.token`)."""
     with demo_client(tmp_path_factory.mktemp("hardening"), Role.publisher, TODAY) as client:
         yield client
@@ -66,7 +68,7 @@ def test_a_page_of_tools_computes_only_its_own_verdicts(demo, monkeypatch):
     assert evaluated == [page["items"][0]["id"]]
 
 
-def test_the_verdicts_of_a_page_are_those_of_the_whole_registry(tmp_path):
+def test_the_verdicts_of_a_page_are_those_of_the_whole_registry(tmp_path, demo_client):
     with demo_client(tmp_path, Role.publisher, TODAY) as client:
         registry = client.app.state.registry
 
@@ -137,7 +139,7 @@ def test_an_import_runs_off_the_event_loop(client, auth, monkeypatch):
 
 
 def test_an_import_on_a_full_disk_is_still_a_507_that_changes_nothing(client, auth, registry,
-                                                                     monkeypatch):
+                                                                     monkeypatch, snapshot):
     connect = storage.connect
 
     def full_disk(path):  # the import's own connection may grow by two pages only
@@ -153,7 +155,8 @@ def test_an_import_on_a_full_disk_is_still_a_507_that_changes_nothing(client, au
     assert snapshot(registry) == before
 
 
-def test_an_invalid_import_is_still_a_422_that_changes_nothing(client, auth, registry):
+def test_an_invalid_import_is_still_a_422_that_changes_nothing(client, auth, registry,
+                                                                snapshot):
     bundle = json.loads(BUNDLE)
     bundle["tools"][0]["vendor_id"] = "bestaat-niet"
     before = snapshot(registry)
@@ -253,7 +256,7 @@ def peers(db_path):
 
 
 def counts(registry) -> dict[str, int]:
-    items, _ = registry.review_requests(None, 50, 0)
+    items, _ = registry.reviews.list(None, 50, 0)
     return {r.tool_name or r.host: r.count for r in items}
 
 
@@ -311,7 +314,8 @@ def test_the_request_form_does_not_reveal_the_count(peers):
     ({"Origin": "null", "Sec-Fetch-Site": "cross-site"}, False),
     ({"Sec-Fetch-Site": "cross-site", "Origin": "http://testserver.local"}, False),
 ])
-def test_the_request_form_refuses_posts_from_other_websites(client, registry, headers, allowed):
+def test_the_request_form_refuses_posts_from_other_websites(client, registry, headers, allowed,
+                                                            snapshot):
     before = snapshot(registry)
     response = client.post("/aanvragen", data={"tool_name": "Plakbord"}, headers=headers)
     if allowed:
@@ -344,7 +348,7 @@ def test_policy_versions_name_no_actor(demo):
     assert [v["version"] for v in versions] == ["2026.1", "2026.2"]
     assert all("actor" not in v for v in versions)
     assert "publisher" not in json.dumps(versions)  # the token's name (demo_client)
-    events = [e for e in demo.app.state.registry.events() if e.kind == "policy"]
+    events = [e for e in demo.app.state.registry.audit.events() if e.kind == "policy"]
     assert [e.actor for e in events] == ["default", "publisher"]  # the audit log keeps them
 
 
@@ -395,7 +399,7 @@ LAX = [
 @pytest.mark.parametrize(("method", "path", "body", "field"), LAX,
                          ids=[f"{m} {p} {f}" for m, p, _, f in LAX])
 def test_bodies_are_decoded_strictly(client, tokens, seeded, registry, method, path, body,
-                                     field):
+                                     field, snapshot):
     before = snapshot(registry)
     headers = {"Authorization": tokens["publisher"], "If-Match": "*"}
     found = problem(client.request(method, path, json=body, headers=headers), 422)

@@ -22,8 +22,8 @@ def demo(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "registry.db"
     with TestClient(create_app(Settings(db_path=path, today=lambda: TODAY))) as client:
         registry = client.app.state.registry
-        _, publisher = registry.create_token("sector", Role.publisher)
-        _, procurement = registry.create_token("inkoop", Role.procurement)
+        _, publisher = registry.tokens.create("sector", Role.publisher)
+        _, procurement = registry.tokens.create("inkoop", Role.procurement)
         client.headers_for = {"publisher": {"Authorization": f"Bearer {publisher}"},
                               "procurement": {"Authorization": f"Bearer {procurement}"}}
         yield client
@@ -141,7 +141,7 @@ def test_replacing_the_policy_is_versioned_audited_and_guarded(demo):
     assert [v["version"] for v in versions] == ["2026.1", "2027.1"]
     assert all("actor" not in v for v in versions)
     assert "sector" not in demo.get("/api/policy/versions").text
-    events = [e for e in demo.app.state.registry.events() if e.kind == "policy"]
+    events = [e for e in demo.app.state.registry.audit.events() if e.kind == "policy"]
     assert [(e.record_id, e.actor) for e in events] == [("2026.1", "default"), ("2027.1", "sector")]
     assert events[1].changed == ["rules"]
     verdict = demo.get("/api/tools/noorderlicht-rekenen/verdict",

@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from registry import models
 from registry.cli import main
 from registry.db import Registry
-from tests.conftest import snapshot
 
 MAX_WRITES = 3000  # the free-running writer stops here at the latest
 WAIT = 60  # seconds; a bound on waiting for the other thread, never a pause
@@ -110,7 +109,7 @@ def test_backup_while_writers_go_on(demo_db, tmp_path):
         assert cli("verify", "--db", str(path)).exit_code == 0
 
 
-def test_a_restored_backup_is_the_registry(demo_db, tmp_path):
+def test_a_restored_backup_is_the_registry(demo_db, tmp_path, snapshot):
     registry = Registry(demo_db)
     registry.create("vendors", vendor("na-de-demo"), "schrijver")
     registry.archive("tools", "noorderlicht-wereld", "schrijver", None)
@@ -126,7 +125,7 @@ def test_a_restored_backup_is_the_registry(demo_db, tmp_path):
     copy.migrate()  # what `registry serve` does on start: nothing to do here
     try:
         assert snapshot(copy) == snapshot(original)
-        assert copy.events() == original.events()
+        assert copy.audit.events() == original.audit.events()
         assert copy.get("tools", "noorderlicht-wereld").archived_at is not None
     finally:
         original.close()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import browser, page, site  # noqa: F401  (fixtures)
+pytestmark = pytest.mark.browser
 
 
 def test_teacher_checks_a_url_then_explores_the_whitelist(page: Page):

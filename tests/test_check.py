@@ -7,13 +7,12 @@ import datetime as dt
 import pytest
 
 from registry.models import Role
-from tests.conftest import demo_client
 
 TODAY = dt.date(2026, 11, 28)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, demo_client):
     """The app on the demo data, published on 28 November 2026 as `registry serve` does."""
     with demo_client(tmp_path_factory.mktemp("check"), Role.procurement, TODAY, "inkoop") as client:
         yield client
@@ -157,7 +156,7 @@ def test_procurement_links_and_closes_review_requests(demo):
     assert (linked.json()["status"], linked.json()["tool_id"]) == ("linked", "sommenstad-tafels")
     stale = demo.put(path, json={"status": "closed"}, headers=demo.token | {"If-Match": '"1"'})
     assert stale.status_code == 412
-    events = [e for e in demo.app.state.registry.events() if e.record_id == request["id"]]
+    events = [e for e in demo.app.state.registry.audit.events() if e.record_id == request["id"]]
     assert [(e.action, e.actor) for e in events] == [("link", "inkoop")]
 
 
@@ -200,7 +199,7 @@ def test_check_page_answers_in_dutch(demo):
 def test_kept_answers_equal_worked_out_ones_and_go_with_their_publication(tmp_path, demo):
     import msgspec
 
-    from registry.check import PublishedWhitelist
+    from registry.whitelist.reader import PublishedWhitelist
     from registry.publish import publish
 
     path = tmp_path / "witte-lijst.db"
@@ -221,7 +220,7 @@ def test_kept_answers_equal_worked_out_ones_and_go_with_their_publication(tmp_pa
 
 
 def test_no_answer_is_kept_without_a_budget(demo):
-    from registry.check import PublishedWhitelist
+    from registry.whitelist.reader import PublishedWhitelist
 
     nothing = PublishedWhitelist(demo.app.state.whitelist_path, cache_bytes=0)
     assert nothing.check_json("a.nl")[0] == "not_found"
@@ -247,7 +246,7 @@ def _plans(conn, statements) -> list[str]:
 def test_every_shape_of_question_is_answered_through_an_index(tmp_path, q):
     """A name in another script scanned every tool's name (0.2 s at 47,500 tools); no
     question may make the check read a whole table."""
-    from registry.check import PublishedWhitelist
+    from registry.whitelist.reader import PublishedWhitelist
     from registry.db import Registry
     from registry.importer import load_demo
     from registry.publish import publish
@@ -273,7 +272,7 @@ def test_every_shape_of_question_is_answered_through_an_index(tmp_path, q):
 
 def test_a_name_in_another_script_is_found_by_a_word_of_it(tmp_path):
     from registry import models
-    from registry.check import PublishedWhitelist
+    from registry.whitelist.reader import PublishedWhitelist
     from registry.db import Registry
     from registry.importer import load_demo
     from registry.publish import publish

@@ -32,13 +32,13 @@ def test_token_create_list_revoke(tmp_path):
     assert secret not in listed.output
 
     registry = Registry(db)
-    assert registry.token_for_secret(secret) == ("inkoop-sivon", "procurement", False)
+    assert registry.tokens.for_secret(secret) == ("inkoop-sivon", "procurement", False)
     registry.close()
 
     revoked = run("token", "revoke", "inkoop-sivon", db=db)
     assert revoked.output.strip() == "Revoked token 'inkoop-sivon'."
     registry = Registry(db)
-    assert registry.token_for_secret(secret)[2] is True
+    assert registry.tokens.for_secret(secret)[2] is True
     registry.close()
 
 

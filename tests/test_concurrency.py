@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from registry.db import Registry
 from registry.models import Role
-from tests.conftest import VENDOR
+
+pytestmark = pytest.mark.server
+VENDOR = json.loads((Path(__file__).parent / "records.json").read_text())["vendors"]
 
 CLIENTS = 8
 
@@ -18,7 +22,7 @@ CLIENTS = 8
 def served(db_path, server_factory):
     registry = Registry(db_path)
     registry.migrate()
-    _, secret = registry.create_token("inkoop", Role.procurement)
+    _, secret = registry.tokens.create("inkoop", Role.procurement)
     registry.close()
     server = server_factory(db_path, "--no-demo", workers=2)
     return server, {"Authorization": f"Bearer {secret}"}
@@ -46,11 +50,11 @@ def test_no_lost_updates_under_concurrent_read_then_update(served, db_path):
     assert set(total) <= {200, 412}, total
     assert total[200] + total[412] == CLIENTS * 100
     registry = Registry(db_path)
-    updates = [e for e in registry.history("vendors", "rekenfabriek") if e.action == "update"]
+    updates = [e for e in registry.audit.history("vendors", "rekenfabriek") if e.action == "update"]
     version = registry.get("vendors", "rekenfabriek").version
     assert version - 1 == total[200] == len(updates)
     assert [e.version for e in updates] == list(range(2, version + 1))
-    assert registry.verify_events() == []
+    assert registry.audit.verify_events() == []
     registry.close()
 
 
@@ -77,5 +81,5 @@ def test_concurrent_writers_all_succeed(served, db_path):
     registry = Registry(db_path)
     assert registry.db["tools"].count == CLIENTS * 40
     assert registry.db["events"].count == CLIENTS * 40 + 1
-    assert registry.verify_events() == []
+    assert registry.audit.verify_events() == []
     registry.close()

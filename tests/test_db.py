@@ -8,6 +8,7 @@ import pytest
 
 from registry import models
 from registry.db import Registry, default_db_path
+from registry.errors import Invalid, RegistryError
 from registry.migrations import migrations
 
 VENDOR = models.VendorIn(id="bordwerk", name="Bordwerk", country="NL")
@@ -76,27 +77,73 @@ def test_audit_chain_detects_edits_and_removals(registry):
     changed = models.VendorIn(id="bordwerk", name="Bordwerk B.V.", country="NL")
     registry.update("vendors", "bordwerk", changed, "test", None)
     registry.archive("vendors", "bordwerk", "test", None)
-    assert registry.verify_events() == []
+    assert registry.audit.verify_events() == []
 
     # Someone with file access drops the append-only trigger and rewrites history.
     registry.conn.execute("DROP TRIGGER events_no_update")
     registry.conn.execute("UPDATE events SET actor = 'someone else' WHERE id = 2")
-    assert registry.verify_events() == ["event 2: its content does not match its hash (edited)"]
+    assert registry.audit.verify_events() == ["event 2: its content does not match its hash (edited)"]
 
     registry.conn.execute("DROP TRIGGER events_no_delete")
     registry.conn.execute("DELETE FROM events WHERE id = 1")
-    assert registry.verify_events() == [
+    assert registry.audit.verify_events() == [
         "event 2: the chain breaks before it (removed or reordered)",
         "event 2: its content does not match its hash (edited)",
     ]
 
 
 def test_tokens_are_stored_only_as_hashes(registry):
-    token, secret = registry.create_token("inkoop", models.Role.procurement)
+    token, secret = registry.tokens.create("inkoop", models.Role.procurement)
     dump = "\n".join(registry.conn.iterdump())
     assert secret not in dump
     assert secret.startswith("wlr_") and len(secret) > 40
-    assert registry.token_for_secret(secret) == ("inkoop", "procurement", False)
-    registry.revoke_token(token.id)
-    assert registry.token_for_secret(secret) == ("inkoop", "procurement", True)
-    assert registry.token_for_secret(secret + "x") is None
+    assert registry.tokens.for_secret(secret) == ("inkoop", "procurement", False)
+    registry.tokens.revoke(token.id)
+    assert registry.tokens.for_secret(secret) == ("inkoop", "procurement", True)
+    assert registry.tokens.for_secret(secret + "x") is None
+
+
+def test_a_registry_opened_read_only_reads_and_checks_but_cannot_write(registry, tmp_path):
+    registry.create("vendors", VENDOR, "test")
+    reader = Registry.open_read_only(registry.path)
+    try:
+        assert reader.get("vendors", "bordwerk").version == 1
+        assert reader.file.verify() == []
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.create("vendors", models.VendorIn(id="ander", name="Ander", country="NL"),
+                          "test")
+    finally:
+        reader.close()
+    assert [v.id for v in registry.all("vendors")] == ["bordwerk"]
+    with pytest.raises(RegistryError, match="There is no database at"):
+        Registry.open_read_only(tmp_path / "nergens.db")
+    assert not (tmp_path / "nergens.db").exists()
+
+
+@pytest.mark.parametrize(("kind", "record", "field", "message"), [
+    ("tools", models.ToolIn(id="bord", vendor_id="niemand", name="Bord", category="other",
+                            levels=["PO"]), "$.vendor_id", "there is no vendor with id 'niemand'"),
+    ("agreements", models.AgreementIn(id="a", vendor_id="bordwerk", model_version="4.0",
+                                      status="offered", tool_ids=["krijt", "ander-bord"]),
+     "$.tool_ids[1]", "tool 'ander-bord' belongs to vendor 'ander', not to 'bordwerk'"),
+    ("assessments", models.AssessmentIn(id="d", tool_id="geen", kind="dpia", assessor="X",
+                                        assessed_on="2026-01-01", status="draft"),
+     "$.tool_id", "there is no tool with id 'geen'"),
+])
+def test_references_are_checked_as_each_kind_declares_them(registry, kind, record, field,
+                                                           message):
+    registry.create("vendors", VENDOR, "test")
+    registry.create("vendors", models.VendorIn(id="ander", name="Ander", country="NL"), "test")
+    for tool_id, vendor in (("krijt", "bordwerk"), ("ander-bord", "ander")):
+        registry.create("tools", models.ToolIn(id=tool_id, vendor_id=vendor, name=tool_id,
+                                               category="other", levels=["PO"]), "test")
+    before = registry.db[kind].count, registry.db["events"].count
+    with pytest.raises(Invalid) as refused:
+        registry.create(kind, record, "test")
+    assert [(e.field, e.message) for e in refused.value.errors] == [(field, message)]
+    assert (registry.db[kind].count, registry.db["events"].count) == before
+
+
+def test_a_list_refuses_a_filter_its_kind_does_not_declare(registry):
+    with pytest.raises(Invalid, match="the filter 'category' does not apply to vendors"):
+        registry.list("vendors", limit=10, category="other")

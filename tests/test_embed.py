@@ -12,13 +12,13 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import browser, page, site  # noqa: F401  (fixtures)
+pytestmark = pytest.mark.server  # `site`: `registry serve` with the demo data
 
 ALLOWED = {"allowed", "allowed_with_conditions"}
 
 
 @pytest.fixture(scope="module")
-def http(site):  # noqa: F811
+def http(site):
     with site.client() as client:
         yield client
 
@@ -79,7 +79,7 @@ def test_the_embed_page_explains_a_wrong_choice(http, query, message):
     assert message in html.unescape(page.text)
 
 
-def test_the_help_page_gives_both_snippets_for_the_choice(http, site):  # noqa: F811
+def test_the_help_page_gives_both_snippets_for_the_choice(http, site):
     page = http.get("/insluiten", params={"niveau": "PO", "categorie": "practice"})
     assert page.status_code == 200
     text = html.unescape(page.text)
@@ -122,8 +122,9 @@ def snippets(http, **choice) -> tuple[str, str]:
     return html.unescape(found[0]), html.unescape(found[1])
 
 
+@pytest.mark.browser
 def test_both_snippets_show_the_allowed_tools_on_another_website(
-        http, page: Page, site, school_site):  # noqa: F811
+        http, page: Page, site, school_site):
     iframe, script = snippets(http, niveau="PO")
     (school_site.folder / "index.html").write_text(
         '<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>OBS Voorbeeld'

@@ -35,10 +35,12 @@ from pathlib import Path
 import pytest
 import schemathesis
 
-from registry.api.limits import LIMITS, CountingStore
+from registry.limits import LIMITS, CountingStore
 from registry.app import Settings, create_app
 from registry.db import Registry
 from registry.models import Role
+
+pytestmark = pytest.mark.fuzz
 
 SEED = 20261128
 EXAMPLES = 100
@@ -108,7 +110,7 @@ def publisher_secret() -> str:
     if "secret" not in TOKEN:
         registry = Registry(FOLDER / "registry.db")
         registry.migrate()
-        _, TOKEN["secret"] = registry.create_token("fuzz", Role.publisher)
+        _, TOKEN["secret"] = registry.tokens.create("fuzz", Role.publisher)
         registry.close()
     return TOKEN["secret"]
 

@@ -16,14 +16,14 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from registry import exporter, importer, models
+from registry import bundles, csvio, exporter, importer, models
 from registry.api import imports as imports_api
+from registry.bundles import read_files, read_json
 from registry.cli import main
 from registry.db import Registry
 from registry.errors import RegistryError
 from registry.exporter import encode_bundle, export_bundle, export_csv
-from registry.importer import import_source, read_files, read_json
-from tests.conftest import snapshot
+from registry.importer import import_source
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PATH = ROOT / "data" / "demo.json"
@@ -89,7 +89,7 @@ def test_demo_bundle_imports_into_an_empty_registry(empty_registry):
         "demo.json: created 12 vendors, 26 tools, 16 agreements, 29 assessments; "
         "updated 0; unchanged 0."
     )
-    events = empty_registry.events()
+    events = empty_registry.audit.events()
     assert len(events) == 83
     assert {(e.action, e.actor, e.source) for e in events} == {("create", "test", "demo.json")}
 
@@ -133,7 +133,7 @@ MANY_ERRORS = [
 ]
 
 
-def test_every_error_is_reported_at_once_and_nothing_is_written(demo_registry):
+def test_every_error_is_reported_at_once_and_nothing_is_written(demo_registry, snapshot):
     before = snapshot(demo_registry)
     report = run_import(demo_registry, many_errors())
     assert not report.ok
@@ -151,7 +151,7 @@ def test_a_valid_record_in_a_failing_file_is_not_written_either(empty_registry):
     bundle["assessments"][-1]["kind"] = "gut_feeling"
     report = run_import(empty_registry, bundle)
     assert [e.field for e in report.errors] == ["$.assessments[28].kind"]
-    assert empty_registry.all("vendors") == [] and empty_registry.events() == []
+    assert empty_registry.all("vendors") == [] and empty_registry.audit.events() == []
 
 
 def _set(kind: str, index: int, **values):
@@ -216,7 +216,7 @@ def test_one_bad_thing_gives_one_error(empty_registry, change, field, message):
     change(bundle)
     report = run_import(empty_registry, bundle)
     assert [(e.field, e.message) for e in report.errors] == [(field, message)]
-    assert empty_registry.events() == []
+    assert empty_registry.audit.events() == []
 
 
 def test_references_to_records_in_the_registry_resolve(demo_registry):
@@ -233,7 +233,7 @@ def test_jsonschema_only_sees_the_records_msgspec_refuses(empty_registry, monkey
         seen.append(root)
         return []
 
-    monkeypatch.setattr(importer, "schema_errors", counting)
+    monkeypatch.setattr(bundles, "schema_errors", counting)
     assert run_import(empty_registry, demo()).ok
     assert seen == []  # a valid file never reaches the slow validator
     bundle = demo()
@@ -246,7 +246,7 @@ def test_jsonschema_only_sees_the_records_msgspec_refuses(empty_registry, monkey
 # --- changes, twice, stale, dry run --------------------------------------------------------------
 
 
-def test_importing_the_same_file_twice_changes_nothing(empty_registry):
+def test_importing_the_same_file_twice_changes_nothing(empty_registry, snapshot):
     run_import(empty_registry, demo())
     before = snapshot(empty_registry)
     again = run_import(empty_registry, demo())
@@ -259,20 +259,21 @@ def test_an_edited_export_updates_only_what_changed(demo_registry):
     bundle = msgspec.json.decode(encode_bundle(export_bundle(demo_registry)))
     i = index_of(bundle["tools"], "taaltuin-lezen")
     bundle["tools"][i]["description"] = "Leesoefeningen met ë en é."
-    events = len(demo_registry.events())
+    events = len(demo_registry.audit.events())
     report = run_import(demo_registry, bundle, "export.json")
     assert report.ok and report.updated == NOTHING | {"tools": 1}
     assert report.unchanged == DEMO_COUNTS | {"tools": 25}
     assert report.changes == [importer.Change(kind="tools", id="taaltuin-lezen", action="update",
                                               changed=["description"])]
-    event = demo_registry.events()[-1]
-    assert len(demo_registry.events()) == events + 1
+    event = demo_registry.audit.events()[-1]
+    assert len(demo_registry.audit.events()) == events + 1
     assert (event.action, event.record_id, event.changed, event.source) == (
         "update", "taaltuin-lezen", ["description"], "export.json")
     assert demo_registry.get("tools", "taaltuin-lezen").description == "Leesoefeningen met ë en é."
 
 
-def test_a_change_made_since_the_export_is_not_overwritten_unless_forced(demo_registry):
+def test_a_change_made_since_the_export_is_not_overwritten_unless_forced(demo_registry,
+                                                                         snapshot):
     bundle = msgspec.json.decode(encode_bundle(export_bundle(demo_registry)))
     i = index_of(bundle["tools"], "taaltuin-lezen")
     bundle["tools"][i]["description"] = "Mijn wijziging."
@@ -326,7 +327,7 @@ def test_an_archived_record_cannot_change_even_when_forced(demo_registry):
                           "longer change")]
 
 
-def test_dry_run_reports_what_would_change_and_writes_nothing(demo_registry):
+def test_dry_run_reports_what_would_change_and_writes_nothing(demo_registry, snapshot):
     bundle = demo()
     bundle["tools"].append({"id": "nieuw-spel", "vendor_id": "sommenstad",
                             "name": "Nieuw spel (demo)", "category": "practice", "levels": ["PO"]})
@@ -453,7 +454,7 @@ def test_a_spreadsheet_csv_imports(empty_registry, tmp_path, delimiter, encoding
     assert tool.data_categories == [models.DataCategory(name="Naam", special=True),
                                     models.DataCategory(name="BSN", bsn=True)]
     assert tool.pseudonymisation == models.Pseudonymisation(status="compliant", uses_eck_id=True)
-    assert {e.source for e in empty_registry.events()} == {"leveranciers.csv, tools.csv"}
+    assert {e.source for e in empty_registry.audit.events()} == {"leveranciers.csv, tools.csv"}
 
 
 def test_csv_errors_name_the_file_and_line(empty_registry, tmp_path):
@@ -488,9 +489,9 @@ def test_the_kind_of_a_csv_file(name, header, kind, expected):
     raw = (";".join(header) + "\r\n").encode()
     if expected is None:
         with pytest.raises(RegistryError, match="Cannot tell which kind of record lijst.csv holds"):
-            importer.csvio.read_csv(raw, name, kind)
+            csvio.read_csv(raw, name, kind)
     else:
-        assert importer.csvio.read_csv(raw, name, kind).kind == expected
+        assert csvio.read_csv(raw, name, kind).kind == expected
 
 
 def test_csv_keeps_separators_and_formulas_as_text(demo_registry, tmp_path):
@@ -617,6 +618,28 @@ def test_cli_says_when_a_file_cannot_be_read(tmp_path):
                              "check quotes, commas and brackets.\n")
 
 
+@pytest.mark.parametrize(("files", "options", "name"), [
+    ({"leeg.json": "{}"}, [], "leeg.json"),
+    ({"leeg.json": '{"vendors": [], "tools": [], "fingerprints": {}}'}, ["--dry-run"],
+     "leeg.json"),
+    ({"map/tools.csv": "id;vendor_id;name\r\n", "map/leeg.json": "{}"}, ["--json"],
+     "leeg.json, tools.csv"),
+])
+def test_cli_says_when_a_file_holds_no_records(tmp_path, files, options, name):
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_text(text, encoding="utf-8")
+    target = tmp_path / ("map" if "/" in next(iter(files)) else next(iter(files)))
+    result = CliRunner().invoke(main, ["import", str(target), *options,
+                                       "--db", str(tmp_path / "c.db")])
+    assert (result.exit_code, result.output) == (1, (
+        f"Error: {name} holds no records (vendors, tools, agreements, assessments); nothing "
+        "was imported.\n"))
+    registry = Registry(tmp_path / "c.db")
+    assert registry.audit.events() == [] and registry.is_empty()
+    registry.close()
+
+
 # --- POST /api/imports -------------------------------------------------------------------------
 
 
@@ -626,7 +649,7 @@ def test_api_import_needs_a_procurement_token(client):
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-def test_api_import_reports_every_error_as_422(client, auth, registry):
+def test_api_import_reports_every_error_as_422(client, auth, registry, snapshot):
     before = snapshot(registry)
     response = client.post("/api/imports", json=many_errors(), headers=auth)
     assert response.status_code == 422
@@ -646,10 +669,10 @@ def test_api_import_creates_then_leaves_alone(client, auth, registry):
                        headers=auth)
     assert done.status_code == 200
     assert (done.json()["created"], done.json()["ok"]) == (DEMO_COUNTS, True)
-    assert {(e.actor, e.source) for e in registry.events()} == {
+    assert {(e.actor, e.source) for e in registry.audit.events()} == {
         ("inkoop", "POST /api/imports (demo.json)")}
     again = client.post("/api/imports", content=DEMO_PATH.read_bytes(), headers=auth)
-    assert again.json()["unchanged"] == DEMO_COUNTS and len(registry.events()) == 83
+    assert again.json()["unchanged"] == DEMO_COUNTS and len(registry.audit.events()) == 83
 
 
 def test_api_import_refuses_stale_changes_with_409_unless_forced(client, auth, registry):

@@ -5,17 +5,20 @@ Retry-After)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
 
 from registry.api.imports import MAX_IMPORT_BODY
-from registry.api import limits
-from registry.api.limits import CHECK_LIMIT, EXPORT_LIMIT, REVIEW_LIMIT, WHITELIST_LIMIT
+from registry import limits
+from registry.limits import CHECK_LIMIT, EXPORT_LIMIT, REVIEW_LIMIT, WHITELIST_LIMIT
 from registry.app import DEFAULT_MAX_BODY, Settings, create_app
 from registry.db import Registry
 from registry.models import Role
-from tests.conftest import VENDOR, snapshot
+
+VENDOR = json.loads((Path(__file__).parent / "records.json").read_text())["vendors"]
 
 TOO_LARGE = "The request body is larger than this endpoint accepts; send less at once."
 HOST = "rekenen.noorderlicht-demo.nl"
@@ -40,8 +43,8 @@ def demo(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("limits")
     registry = Registry(tmp_path / "registry.db")
     registry.migrate()
-    _, procurement = registry.create_token("inkoop", Role.procurement)
-    _, publisher = registry.create_token("sector", Role.publisher)
+    _, procurement = registry.tokens.create("inkoop", Role.procurement)
+    _, publisher = registry.tokens.create("sector", Role.publisher)
     registry.close()
     app = create_app(Settings(db_path=tmp_path / "registry.db", demo=True,
                               today=lambda: dt.date(2026, 11, 28)))
@@ -83,7 +86,7 @@ def padded(size: int) -> bytes:
 ])
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_a_body_over_the_limit_is_413_and_changes_nothing(demo, method, path, who, limit,
-                                                          chunked):
+                                                          chunked, snapshot):
     before = snapshot(demo.registry)
     body = padded(limit + 1)
     content = (body[i:i + 65536] for i in range(0, len(body), 65536)) if chunked else body
@@ -193,7 +196,7 @@ def test_review_requests_are_limited_per_client_and_refused_ones_are_not_counted
 
 @pytest.mark.parametrize("path", ["/api/embed/tools", "/embed"])
 def test_the_embed_feed_and_page_are_limited_per_client(demo, path):
-    from registry.api.limits import EMBED_LIMIT
+    from registry.limits import EMBED_LIMIT
 
     limit = EMBED_LIMIT.rate_limit[1]
     me = {"X-Test-Peer": "192.0.2.30" if path == "/embed" else "192.0.2.31"}

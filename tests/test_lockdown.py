@@ -23,8 +23,7 @@ from datasette.app import Datasette
 from litestar.testing import TestClient
 
 from registry.app import Settings, create_app
-from registry.mount import METADATA_PATH
-from tests.test_domains import CORPUS
+from registry.whitelist.mount import METADATA_PATH
 
 DB = "/lijst/witte-lijst"
 
@@ -236,9 +235,8 @@ def no_network(monkeypatch) -> list:
     return attempts
 
 
-@pytest.mark.parametrize(("text", "kind", "host", "domain"), CORPUS)
-def test_the_check_reads_each_url_as_a_browser_and_fetches_nothing(site, no_network, text, kind,
-                                                                   host, domain):
+def test_the_check_reads_each_url_as_a_browser_and_fetches_nothing(site, no_network, url_row):
+    text, kind, host, _ = url_row
     response = site.get("/api/check", params={"q": text})
     if not 1 <= len(text) <= 4000:
         assert response.status_code == 400  # the parameter's own bounds
@@ -251,6 +249,6 @@ def test_the_check_reads_each_url_as_a_browser_and_fetches_nothing(site, no_netw
     assert no_network == []
 
 
-def test_the_corpus_is_large_enough():
-    assert len(CORPUS) >= 40
-    assert sum(p.values[1] == "url" for p in CORPUS) >= 40
+def test_the_corpus_is_large_enough(url_corpus):
+    assert len(url_corpus) >= 40
+    assert sum(kind == "url" for _, kind, *_ in url_corpus) >= 40

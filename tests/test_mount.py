@@ -173,7 +173,7 @@ def test_no_request_header_reaches_datasette(demo, headers):
 
 
 def test_a_public_url_must_be_an_origin():
-    from registry import mount
+    from registry.whitelist import mount
 
     assert mount.origin("https://lijst.example.nl:8443/") == ("https", b"lijst.example.nl:8443")
     for wrong in ["lijst.example.nl", "ftp://lijst.example.nl", "https://", "https://x.nl/pad",
@@ -203,7 +203,7 @@ def test_serve_checks_the_public_url_and_hands_it_to_the_workers(tmp_path, monke
 
 
 def test_big_pages_are_sent_not_kept(demo, monkeypatch):
-    from registry import mount
+    from registry.whitelist import mount
 
     monkeypatch.setattr(mount, "MAX_KEPT_PAGE", 100)
     big = f"{PREFIX}/witte-lijst/tools.json?_size=5"
@@ -215,7 +215,7 @@ def test_big_pages_are_sent_not_kept(demo, monkeypatch):
 def test_requests_during_a_start_share_one_new_instance(tmp_path, monkeypatch):
     import asyncio
 
-    from registry import mount
+    from registry.whitelist import mount
 
     path = tmp_path / "witte-lijst.db"
     with TestClient(create_app(Settings(db_path=tmp_path / "registry.db",

@@ -31,18 +31,20 @@ from registry.models import (
 )
 from registry.policy import (
     DEFAULT_POLICY_PATH,
+    Policy,
+    PolicyError,
+    decode_policy,
+    load_policy,
+    policy_schema,
+)
+from registry.verdict import (
     LABELS,
     ORDER,
     RULE_IDS,
-    Policy,
-    PolicyError,
     RecordRef,
     Verdict,
     VerdictCode,
-    decode_policy,
     evaluate,
-    load_policy,
-    policy_schema,
 )
 from registry.verdict import add_months
 

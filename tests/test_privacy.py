@@ -11,11 +11,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from registry.models import Role
-from tests.conftest import demo_client
-from tests.browser import browser, page, site  # noqa: F401  (fixtures)
 
 
-def test_a_teacher_session_stays_on_our_origin_and_sets_no_cookie(page: Page, site):  # noqa: F811
+@pytest.mark.browser
+def test_a_teacher_session_stays_on_our_origin_and_sets_no_cookie(page: Page, site):
     requests, cookies, csp_reports = [], [], []
     page.on("request", lambda request: requests.append(request.url))
     page.on("response", lambda response: cookies.extend(
@@ -95,11 +94,12 @@ def directives(policy: str) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def http(site):  # noqa: F811
+def http(site):
     with site.client() as client:
         yield client
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("path", PAGES)
 def test_security_headers_on_every_kind_of_response(http, path):
     status, content_type, special = PAGES[path]
@@ -131,6 +131,7 @@ def test_security_headers_on_every_kind_of_response(http, path):
     assert len(headers.get_list("content-security-policy")) == 1
 
 
+@pytest.mark.server
 def test_our_html_pages_allow_no_inline_code_at_all(http):
     for path, (_, content_type, special) in PAGES.items():
         if content_type == "text/html" and not path.startswith("/lijst") and not special.get("docs"):
@@ -145,7 +146,7 @@ TODAY = dt.date(2026, 11, 28)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, demo_client):
     with demo_client(tmp_path_factory.mktemp("stats"), Role.publisher, TODAY) as client:
         yield client
 
@@ -172,7 +173,7 @@ def test_statistics_count_checks_per_day_without_the_questions(demo):
 
 
 def test_statistics_keep_a_limited_number_of_days():
-    from registry.stats import CheckCounter
+    from registry.whitelist.stats import CheckCounter
 
     counter = CheckCounter(keep_days=2)
     for day in (1, 2, 3):

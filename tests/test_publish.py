@@ -25,8 +25,6 @@ from registry.importer import load_demo
 from registry.publish import builder, content_sha256, default_whitelist_path, publish
 
 TODAY = dt.date(2026, 11, 28)
-MARKER = "GEHEIM-7f3a"
-MARKER_PHONE = "+31 6 7373 0373"  # phone numbers are digits only
 
 # data/README.md, "Intended verdicts"
 DEMO_VERDICTS = {
@@ -224,11 +222,11 @@ def test_publication_is_recorded_in_the_file_and_the_registry(registry, whitelis
         "changes": '{"since_version": null, "added": 26, "removed": 0, "verdict_changed": 0}',
     }
     assert row["published_at"] == msgspec.to_builtins(publication.published_at)
-    recorded = registry.publications()
+    recorded = registry.publications.all()
     assert [(p["version"], p["sha256"], p["actor"]) for p in recorded] == [
         (1, publication.sha256, "sector")
     ]
-    event = registry.events("kind = 'publication'")[-1]
+    event = registry.audit.events("kind = 'publication'")[-1]
     assert (event.action, event.record_id, event.actor) == ("create", "1", "sector")
     assert event.after["sha256"] == publication.sha256
 
@@ -295,7 +293,7 @@ def test_changes_against_the_previous_file(registry, whitelist):
     published = tools(whitelist)
     assert "maakplaats-podcast" not in published
     assert published["rekenhulp"]["verdict"] == "not_assessed"
-    assert [p["version"] for p in registry.publications()] == [2, 1]  # newest first
+    assert [p["version"] for p in registry.publications.all()] == [2, 1]  # newest first
 
 
 def test_a_tool_of_an_archived_vendor_is_not_published(registry, whitelist):
@@ -308,69 +306,23 @@ def test_a_tool_of_an_archived_vendor_is_not_published(registry, whitelist):
 # --- nothing internal ---------------------------------------------------------------------
 
 
-def add_secrets(registry: Registry) -> None:
-    """A record with MARKER in every internal field, and records that must not be published."""
-    registry.create("vendors", models.VendorIn(
-        id="kluis", name="Kluis B.V.", country="NL", internal_notes=f"notitie {MARKER}",
-        privacy_contact=models.PrivacyContact(
-            name=f"Contact {MARKER}", email=f"{MARKER.lower()}@kluis.example", phone=MARKER_PHONE
-        ),
-    ), "inkoop")
-    registry.create("tools", models.ToolIn(
-        id="kluis-app", vendor_id="kluis", name="Kluis App", category=models.Category.practice,
-        levels=[models.Level.PO], internal_notes=f"notitie {MARKER}",
-        domains=[models.ToolDomain(host="app.kluis.example")], data_locations=["NL"],
-        pseudonymisation=models.Pseudonymisation(status=models.PseudonymisationStatus.compliant),
-    ), "inkoop")
-    registry.create("agreements", models.AgreementIn(
-        id="kluis-vo", vendor_id="kluis", tool_ids=["kluis-app"],
-        model_version=models.ModelVersion.model_4, status=models.AgreementStatus.signed,
-        signed_on=dt.date(2026, 1, 1), internal_notes=f"notitie {MARKER}",
-    ), "inkoop")
-    common = {"tool_id": "kluis-app", "kind": models.AssessmentKind.dpia, "assessor": "SIVON Demo"}
-    registry.create("assessments", models.AssessmentIn(
-        id="kluis-final", assessed_on=dt.date(2026, 3, 1), status=models.AssessmentStatus.final,
-        outcome=models.Outcome.approved, residual_risk=models.Risk.low,
-        public_summary="Openbare samenvatting.", internal_notes=f"notitie {MARKER}", **common,
-    ), "inkoop")
-    registry.create("assessments", models.AssessmentIn(
-        id="kluis-draft", assessed_on=dt.date(2026, 6, 1), status=models.AssessmentStatus.draft,
-        public_summary=f"Concept {MARKER}", conditions=[f"Voorwaarde {MARKER}"], **common,
-    ), "inkoop")
-    registry.create("assessments", models.AssessmentIn(
-        id="kluis-withdrawn", assessed_on=dt.date(2026, 4, 1),
-        status=models.AssessmentStatus.withdrawn, outcome=models.Outcome.rejected,
-        residual_risk=models.Risk.high, public_summary=f"Ingetrokken {MARKER}",
-        conditions=[f"Voorwaarde {MARKER}"], source_url="https://kluis.example/geheim-7f3a",
-        **common,
-    ), "inkoop")
-    registry.create("tools", models.ToolIn(
-        id="kluis-oud", vendor_id="kluis", name=f"Oud {MARKER}", category=models.Category.other,
-        levels=[models.Level.VO], domains=[models.ToolDomain(host="geheim-7f3a.kluis.example")],
-    ), "inkoop")
-    registry.archive("tools", "kluis-oud", "inkoop", None)
-    registry.create("vendors", models.VendorIn(id="kluis-oud", name=f"Oud {MARKER}",
-                                               country="NL"), "inkoop")
-    registry.archive("vendors", "kluis-oud", "inkoop", None)
-    registry.create_token(f"token-{MARKER}", models.Role.publisher)
-
-
-def test_no_internal_field_reaches_the_published_file(registry, whitelist):
-    add_secrets(registry)
-    publish(registry, whitelist, TODAY, f"token-{MARKER}")
+def test_no_internal_field_reaches_the_published_file(registry, whitelist, secrets):
+    secrets.add(registry)
+    publish(registry, whitelist, TODAY, f"token-{secrets.marker}")
 
     published = tools(whitelist)["kluis-app"]  # the record with the secrets is published
     assert published["verdict"] == "allowed"
     assert published["assessment_id"] == "kluis-final"
     raw = whitelist.read_bytes().lower()
-    assert MARKER.lower().encode() not in raw
-    assert MARKER_PHONE.encode() not in raw
+    assert secrets.marker.lower().encode() not in raw
+    assert secrets.phone.encode() not in raw
     with closing(sqlite3.connect(whitelist)) as conn:
         for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
             for row in conn.execute(f"SELECT * FROM [{table}]"):
                 text = " ".join(c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
                                 for c in row).lower()
-                assert MARKER.lower() not in text and MARKER_PHONE not in text, (table, row)
+                assert secrets.marker.lower() not in text, (table, row)
+                assert secrets.phone not in text, (table, row)
 
 
 # --- atomic replace -------------------------------------------------------------------------
@@ -390,8 +342,8 @@ def test_a_failed_replace_keeps_the_old_file_and_records_nothing(registry, white
         publish(registry, whitelist, TODAY, "sector")
 
     assert whitelist.read_bytes() == before
-    assert [p["version"] for p in registry.publications()] == [first.version]
-    assert [e.record_id for e in registry.events("kind = 'publication'")] == ["1"]
+    assert [p["version"] for p in registry.publications.all()] == [first.version]
+    assert [e.record_id for e in registry.audit.events("kind = 'publication'")] == ["1"]
     leftovers = sorted(p.name for p in whitelist.parent.iterdir())
     assert leftovers == ["registry.db", "registry.db-shm", "registry.db-wal", "witte-lijst.db"]
 
@@ -418,7 +370,7 @@ def test_a_full_disk_while_building_publishes_nothing(registry, whitelist, monke
         publish(registry, whitelist, TODAY, "sector")
     assert raised.value.detail == builder.NO_ROOM
     assert whitelist.read_bytes() == before
-    assert [p["version"] for p in registry.publications()] == [1]
+    assert [p["version"] for p in registry.publications.all()] == [1]
     assert sorted(p.name for p in whitelist.parent.iterdir()) == [
         "registry.db", "registry.db-shm", "registry.db-wal", "witte-lijst.db"]
 
@@ -426,7 +378,7 @@ def test_a_full_disk_while_building_publishes_nothing(registry, whitelist, monke
 def test_a_version_taken_meanwhile_is_a_conflict(registry, whitelist, monkeypatch):
     publish(registry, whitelist, TODAY, "sector")
     # As if version 1 was recorded by someone else after this build had read the registry.
-    monkeypatch.setattr(registry, "publications", lambda: [])
+    monkeypatch.setattr(registry.publications, "all", lambda: [])
     with pytest.raises(Conflict, match="Version 1 of the whitelist was published"):
         publish(registry, whitelist, TODAY, "sector")
     assert query(whitelist, "SELECT version FROM publication") == [{"version": 1}]
@@ -473,7 +425,7 @@ def api(registry, whitelist):
 @pytest.fixture
 def tokens(registry) -> dict[str, dict[str, str]]:
     """Authorization headers by role."""
-    return {role: {"Authorization": f"Bearer {registry.create_token(role, models.Role(role))[1]}"}
+    return {role: {"Authorization": f"Bearer {registry.tokens.create(role, models.Role(role))[1]}"}
             for role in ("publisher", "procurement")}
 
 
@@ -508,7 +460,7 @@ def test_api_publish_on_a_full_disk_is_507_and_publishes_nothing(api, tokens, re
     assert response.status_code == 507, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["detail"] == builder.NO_ROOM
-    assert registry.publications() == []
+    assert registry.publications.all() == []
 
 
 def test_cli_publish_on_a_full_disk_is_one_line(registry, tmp_path, monkeypatch):

@@ -13,10 +13,13 @@ import re
 import threading
 
 import httpx
+import pytest
 
-from registry.api.public import CHECK_LIMIT
+from registry.limits import CHECK_LIMIT
 from registry.db import Registry
 from registry.models import Role
+
+pytestmark = pytest.mark.load
 
 TOOL = "noorderlicht-rekenen"
 HOST = "rekenen.noorderlicht-demo.nl"
@@ -40,7 +43,7 @@ def row_page(response: httpx.Response) -> tuple[int, str]:
 def test_readers_never_see_a_failed_or_mixed_publication(db_path, server_factory):
     registry = Registry(db_path)
     registry.migrate()
-    _, secret = registry.create_token("sector", Role.publisher)
+    _, secret = registry.tokens.create("sector", Role.publisher)
     registry.close()
     assert CHECK_LIMIT.rate_limit == ("minute", 300)
     assert READERS * CHECKS + FRESH < 300  # even if every check reaches the same worker

@@ -78,7 +78,7 @@ def test_a_removed_event_is_detected(demo_db):
 def last_event(path: Path) -> dict:
     registry = Registry(path)
     try:
-        return registry._rows("SELECT id, kind, record_id, version FROM events "
+        return registry.store.rows("SELECT id, kind, record_id, version FROM events "
                               "ORDER BY id DESC LIMIT 1")[0]
     finally:
         registry.close()
@@ -128,7 +128,7 @@ def test_a_row_edited_behind_the_registrys_back_is_detected(demo_db, statement):
     registry = Registry(demo_db)
     from registry import models
 
-    registry.request_review(models.ReviewRequestIn(tool_name="Iets"), None, "iets")
+    registry.reviews.request(models.ReviewRequestIn(tool_name="Iets"), None, "iets")
     registry.close()
     tamper(demo_db, statement)
     result = verify(demo_db)

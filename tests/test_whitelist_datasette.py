@@ -4,6 +4,7 @@ serves it: the plugin comes in through its entry point, nothing else is configur
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import re
 import urllib.parse
@@ -15,9 +16,9 @@ from datasette.app import Datasette
 from registry.db import Registry
 from registry.importer import load_demo
 from registry.publish import publish
-from registry.publish.plugin import fold_search
-from tests.test_publish import MARKER, MARKER_PHONE, TODAY, add_secrets
+from registry.whitelist.datasette import fold_search
 
+TODAY = dt.date(2026, 11, 28)
 ROOT = Path(__file__).parent.parent
 METADATA = json.loads((ROOT / "datasette-metadata.json").read_text())
 DB = "/witte-lijst"
@@ -32,12 +33,12 @@ def loop():
 
 
 @pytest.fixture(scope="module")
-def whitelist(tmp_path_factory) -> Path:
+def whitelist(tmp_path_factory, secrets) -> Path:
     folder = tmp_path_factory.mktemp("published")
     registry = Registry(folder / "registry.db")
     registry.migrate()
     load_demo(registry)
-    add_secrets(registry)
+    secrets.add(registry)
     publish(registry, folder / "witte-lijst.db", TODAY, "sector")
     registry.close()
     return folder / "witte-lijst.db"
@@ -264,7 +265,7 @@ def test_lists_render_as_lists(get):
     assert "<li>✘ De verwerkersovereenkomst volgt het Model Verwerkersovereenkomst 2.0. " in html
 
 
-def test_no_marker_in_any_response(get, whitelist):
+def test_no_marker_in_any_response(get, whitelist, secrets):
     paths = ["/", DB, f"{DB}.json", f"{DB}/tools/kluis-app", f"{DB}/tools/kluis-app.json",
              "/-/metadata.json"]
     for table in TABLES:
@@ -279,8 +280,8 @@ def test_no_marker_in_any_response(get, whitelist):
     for path in paths:
         response = get(path)
         assert response.status_code == 200, path
-        assert MARKER.lower() not in response.text.lower(), path
-        assert MARKER_PHONE not in response.text, path
+        assert secrets.marker.lower() not in response.text.lower(), path
+        assert secrets.phone not in response.text, path
 
 
 # --- hardening II: the same rules without the app ---------------------------------------------
@@ -348,3 +349,104 @@ def test_the_download_sends_no_transfer_encoding(whitelist, loop):
     assert response.status_code == 200
     assert "transfer-encoding" not in response.headers
     assert response.content == whitelist.read_bytes()
+
+
+# --- the package and what it relies on of Datasette --------------------------------------------
+
+
+def test_the_package_ships_the_repositorys_metadata():
+    """`datasette witte-lijst.db -m datasette-metadata.json` and the mount (which reads the
+    package's copy: a wheel has no repository) serve the same metadata."""
+    from registry.whitelist.datasette import METADATA as PACKAGED
+    from registry.whitelist.mount import METADATA_PATH
+
+    assert METADATA_PATH == PACKAGED
+    assert PACKAGED.read_bytes() == (ROOT / "datasette-metadata.json").read_bytes()
+
+
+def test_the_mount_refuses_to_run_without_its_metadata(tmp_path):
+    from registry.whitelist.mount import DatasetteMount
+
+    with pytest.raises(FileNotFoundError):
+        DatasetteMount(tmp_path / "witte-lijst.db", "/lijst", metadata_path=tmp_path / "none.json")
+
+
+def test_the_datasette_internals_we_rely_on_are_there(datasette, loop):
+    """Fails on a Datasette upgrade that changes what `internals.py` relies on."""
+    from datasette.app import DEFAULT_SETTINGS
+    from datasette.utils.asgi import NotFound
+    from datasette.views.base import DatasetteError
+    from markupsafe import Markup
+
+    from registry.whitelist.datasette import SETTINGS
+    from registry.whitelist.datasette.internals import apply_default_settings, error_details
+
+    fresh = Datasette(memory=True)
+    assert set(SETTINGS) <= set(DEFAULT_SETTINGS)
+    assert fresh.setting("default_page_size") == fresh._settings["default_page_size"]
+    assert fresh.page_size == fresh.setting("default_page_size")
+    apply_default_settings(fresh, {"default_page_size": 7, "max_returned_rows": 70,
+                                   "sql_time_limit_ms": 700})
+    assert (fresh.setting("default_page_size"), fresh.page_size) == (7, 7)
+    assert (fresh.max_returned_rows, fresh.sql_time_limit_ms) == (70, 700)
+
+    html = DatasetteError("<b>Fout</b>", title="Titel", status=418, message_is_html=True)
+    assert error_details(html) == (418, Markup("<b>Fout</b>"), "Titel", {})
+    assert error_details(NotFound("Weg")) == (404, "Weg", None, {})
+    assert error_details(ValueError("x")) == (500, "x", None, {})
+
+
+def test_the_sortable_columns_are_datasettes(datasette, loop, tmp_path):
+    """`queries.sortable` reads Datasette's rule from public parts; its table view's own
+    (private) method must still agree: the metadata's columns, else all, and rowid for a table
+    without a primary key."""
+    import sqlite3
+
+    from datasette.views.table import TableView
+
+    from registry.whitelist.datasette.queries import sortable
+
+    conn = sqlite3.connect(tmp_path / "t.db")
+    conn.executescript("CREATE TABLE plain (a, b); CREATE TABLE chosen (id PRIMARY KEY, a, b);")
+    conn.close()
+    metadata = {"databases": {"t": {"tables": {"chosen": {"sortable_columns": ["a"]}}}}}
+    other = serve(tmp_path / "t.db", loop, metadata=metadata)
+    cases = [(datasette, "witte-lijst", t) for t in TABLES] + [
+        (other, "t", "plain"), (other, "t", "chosen")]
+    for ds, name, table in cases:
+        db = ds.get_database(name)
+        use_rowid = not loop.run_until_complete(db.primary_keys(table))
+        theirs = TableView(ds).sortable_columns_for_table(name, table, use_rowid)
+        ours = loop.run_until_complete(sortable(ds, db, table))
+        assert ours == loop.run_until_complete(theirs), table
+    assert loop.run_until_complete(sortable(other, other.get_database("t"), "plain")) == {
+        "a", "b", "rowid"}
+    assert loop.run_until_complete(sortable(other, other.get_database("t"), "chosen")) == {"a"}
+
+
+def test_the_row_route_is_datasettes():
+    import inspect
+
+    import datasette.app
+
+    from registry.whitelist.datasette.queries import ROW_ROUTE
+
+    assert ROW_ROUTE.match("/witte-lijst/tools/rekenrijk.json")["pks"] == "rekenrijk"
+    assert r"/(?P<pks>[^/]+?)(\.(?P<format>\w+))?$" in inspect.getsource(datasette.app)
+
+
+def test_a_real_error_keeps_only_a_plain_traceback(get, capsys, monkeypatch):
+    """Datasette's own handler prints with rich, the asker's request among its locals."""
+    from registry.whitelist.datasette import pages
+
+    class Broken:
+        @staticmethod
+        def loads(value):
+            raise RuntimeError("kapot")
+
+    monkeypatch.setattr(pages, "json", Broken)  # render_cell reads a list column with it
+    response = get(f"{DB}/tools")
+    assert response.status_code == 500
+    out, err = capsys.readouterr()
+    assert "RuntimeError: kapot" in err and "Traceback (most recent call last)" in err
+    assert "╭" not in out + err  # rich draws a box around each frame and its locals

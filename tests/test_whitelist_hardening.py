@@ -24,7 +24,6 @@ from registry import models
 from registry.csvsafe import FORMULA, CsvGuard, guard, unguard
 from registry.models import Role
 from registry.publish import publish
-from tests.conftest import demo_client
 
 TODAY = dt.date(2026, 11, 28)
 DB = "/lijst/witte-lijst"
@@ -40,7 +39,7 @@ FORMULAS = {NAME, DESCRIPTION, AT_NAME, MINUS_NAME, QUOTED_NAME, TAB_DESCRIPTION
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, demo_client):
     """The app on the demo data plus tools and an assessment whose text starts with a formula
     character, published."""
     with demo_client(tmp_path_factory.mktemp("hardening"), Role.publisher, TODAY) as client:
@@ -195,6 +194,7 @@ def test_well_formed_addresses_still_answer(site, path, ids):
     assert [row.get("id", row.get("tool_id")) for row in response.json()] == ids
 
 
+@pytest.mark.server
 def test_the_database_downloads_whole_through_granian(tmp_path, server_factory):
     server = server_factory(tmp_path / "registry.db", workers=1)
     with server.client() as http:

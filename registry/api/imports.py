@@ -16,9 +16,10 @@ from litestar.params import FromPath, QueryParameter
 from registry import auth, jsonschemas
 from registry.api.bodies import body_operation
 from registry.api.problems import problems
+from registry.bundles import read_json
 from registry.db import Registry
 from registry.errors import NotFound
-from registry.importer import ImportReport, import_source, read_json
+from registry.importer import ImportReport, import_source
 
 MAX_IMPORT_BODY = 20 * 1024 * 1024
 """20 MiB: about 50,000 records of a realistic size; split larger files."""

@@ -14,7 +14,8 @@ from registry.api.bodies import StrictJSONRequest, body_operation
 from registry.api.problems import problems
 from registry.api.records import IF_MATCH, expected_versions
 from registry.db import Registry
-from registry.policy import Policy, Verdict, policy_schema
+from registry.policy import Policy, policy_schema
+from registry.verdict import Verdict
 from registry.verdicts import (
     Expiring,
     Records,
@@ -64,7 +65,7 @@ async def read_policy(request: Request) -> Response[Policy]:
 @get("/api/policy/versions", tags=["policy"], summary="Every policy version, oldest first (public)",
      responses=problems(400))
 async def policy_versions(request: Request) -> list[PolicyVersion]:
-    documents = request.app.state.registry.policy_documents()
+    documents = request.app.state.registry.policies.documents()
     if not documents:
         policy = current_policy(request.app.state.registry)
         return [PolicyVersion(version=policy.version, effective_on=policy.effective_on.isoformat(),
@@ -88,11 +89,11 @@ async def replace_policy(
 ) -> Response[Policy]:
     registry = request.app.state.registry
     expected = _expected_policy_versions(if_match)
-    if not registry.policy_documents():
+    if not registry.policies.documents():
         # The packaged default counts as the first version, so its history starts there.
         default = current_policy(registry)
-        registry.save_policy(msgspec.to_builtins(default), "default", None)
-    registry.save_policy(msgspec.to_builtins(data), request.state.actor, expected)
+        registry.policies.save(msgspec.to_builtins(default), "default", None)
+    registry.policies.save(msgspec.to_builtins(data), request.state.actor, expected)
     return _policy_response(current_policy(registry))
 
 

@@ -1,21 +1,25 @@
-"""The public side of the API: the teacher check and review requests (anonymous, rate limited),
-and the review-request queue for procurement."""
+"""Review requests: a teacher asks for a tool to be reviewed (anonymous, rate limited), through
+the API or the form on the check page, and procurement works through the queue. (The check
+itself is the read wing's: registry/whitelist/api.py.)"""
 
+import urllib.parse
 from typing import Annotated
 
 import msgspec
-from litestar import MediaType, Request, Response, get, post, put
-from litestar.exceptions import HTTPException
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar import Request, Response, get, post, put
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Template
 
 from registry import auth, models
 from registry.api.askers import Askers
 from registry.api.bodies import StrictJSONRequest, body_operation, struct_schema
-from registry.api.limits import CHECK_LIMIT, REVIEW_LIMIT
 from registry.api.problems import problems
 from registry.api.records import MAX_PAGE, IfMatch, Offset, expected_versions
-from registry.check import CheckAnswer, NotPublished, review_target
-from registry.stats import DayCount
+from registry.domains import name_key, parse_query
+from registry.errors import RegistryError, decode
+from registry.limits import REVIEW_LIMIT
+from registry.whitelist.pages import page_context
 
 THANKS = "Bedankt. We hebben je vraag ontvangen en gaan de tool beoordelen."
 
@@ -53,7 +57,7 @@ def ask_for_review(request: Request, data: models.ReviewRequestIn) -> None:
     host, key = review_target(data.url, data.tool_name)
     address = REVIEW_LIMIT.identifier_for_request(request)
     if Askers.of(request.app).first_today(address, f"host:{host}" if host else f"name:{key}"):
-        request.app.state.registry.request_review(data, host, key)
+        request.app.state.registry.reviews.request(data, host, key)
 
 
 class ReviewRequestPage(msgspec.Struct, kw_only=True):
@@ -63,48 +67,50 @@ class ReviewRequestPage(msgspec.Struct, kw_only=True):
     offset: int
 
 
-def not_published() -> HTTPException:
-    return HTTPException(
-        status_code=503,
-        detail="Er is nog geen witte lijst gepubliceerd. Probeer het later opnieuw.",
-    )
+def review_target(url: str | None, tool_name: str | None) -> tuple[str | None, str | None]:
+    """What makes two review requests the same: the host of the URL, else the name's key."""
+    if url:
+        query = parse_query(url)
+        if query.kind == "url":
+            return query.host, None
+    return None, name_key(tool_name or url or "")
 
 
-@get(
-    "/api/check",
-    tags=["public"],
-    summary="May I use this tool? A pasted URL or a name, answered from the published whitelist",
-    middleware=[CHECK_LIMIT.middleware],
-    responses=problems(400, 429, 503),
-    cache_control=None,
-)
-async def check(
+def cross_site(request: Request) -> bool:
+    """Whether a form was posted from another website: the browser says so (`Sec-Fetch-Site`),
+    or it names an `Origin` whose host is not the one the form was posted to.
+
+    `Origin: null` tells nothing: our pages send no referrer (registry/headers.py), and then a
+    browser sends `null` from our own form too; `Sec-Fetch-Site` decides those."""
+    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+        return True
+    origin = request.headers.get("origin", "null").strip()
+    if origin == "null":
+        return False
+    host = request.headers.get("host", "").lower()
+    return urllib.parse.urlsplit(origin).netloc.lower() != host
+
+
+@post("/aanvragen", include_in_schema=False, middleware=[REVIEW_LIMIT.middleware],
+      status_code=200)
+async def review_request_form(
     request: Request,
-    q: Annotated[str, QueryParameter(min_length=1, max_length=4000,
-                                     description="A URL (with or without https://) or a name.")],
-) -> Response[CheckAnswer]:
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template:
+    if cross_site(request):
+        # Another website must not ask in a visitor's name (and count once more with it).
+        return Template("geweigerd.html", status_code=403, context=page_context(request))
+    fields = {k: v.strip() for k, v in data.items()
+              if k in ("tool_name", "url", "school", "reason") and v.strip()}
     try:
-        status, answer = request.app.state.whitelist.check_json(q)
-    except NotPublished:
-        raise not_published() from None
-    request.app.state.stats.count(request.app.state.today(), status)
-    return Response(answer, media_type=MediaType.JSON)
-
-
-@get(
-    "/api/stats",
-    guards=[auth.any_token],
-    tags=["status"],
-    summary="Checks per day and how they ended; no questions, no IP addresses (any token)",
-    description=(
-        "Counted in the memory of each worker process for the last 366 days: lost on restart, "
-        "and with several workers each answers with its own counts."
-    ),
-    security=[{"BearerToken": []}],
-    responses=problems(401),
-)
-async def stats(request: Request) -> list[DayCount]:
-    return request.app.state.stats.days()
+        review = decode(fields, models.ReviewRequestIn)
+    except RegistryError:
+        return Template("check.html", context=page_context(
+            request, q="", answer=None, request_error=(
+                "Vul de naam of het webadres van de tool in. Dan kunnen we hem beoordelen."),
+        ))
+    ask_for_review(request, review)
+    return Template("check.html", context=page_context(request, q="", answer=None, requested=True))
 
 
 @post(
@@ -141,7 +147,7 @@ async def list_review_requests(
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
     offset: Offset = 0,
 ) -> ReviewRequestPage:
-    items, total = request.app.state.registry.review_requests(status, limit, offset)
+    items, total = request.app.state.registry.reviews.list(status, limit, offset)
     return ReviewRequestPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -164,10 +170,11 @@ async def update_review_request(
     if_match: IfMatch = None,
 ) -> Response[models.ReviewRequest]:
     expected = expected_versions(if_match)
-    updated = request.app.state.registry.update_review_request(
+    updated = request.app.state.registry.reviews.update(
         record_id, data, request.state.actor, expected
     )
     return Response(updated, headers={"ETag": f'"{updated.version}"'})
 
 
-HANDLERS = [check, stats, request_review, list_review_requests, update_review_request]
+HANDLERS = [review_request_form, request_review, list_review_requests,
+            update_review_request]

@@ -19,7 +19,8 @@ from registry.api.bodies import StrictJSONRequest, body_operation
 from registry.api.problems import problems
 from registry.db import Registry
 from registry.errors import PreconditionRequired, RegistryError
-from registry.policy import VerdictCode
+from registry.store.kinds import KINDS, Kind, Reference
+from registry.verdict import VerdictCode
 from registry.verdicts import Records, current_policy
 
 
@@ -29,13 +30,10 @@ class ToolListItem(models.Tool, kw_only=True):
     verdict: VerdictCode
 
 MAX_PAGE = 200
-FILTERS = {
-    "vendors": {"q"},
-    "tools": {"vendor", "category", "level", "q", "verdict"},
-    "agreements": {"vendor", "tool", "status", "q"},
-    "assessments": {"tool", "status", "q"},
-}
-STATUSES = {"agreements": models.AgreementStatus, "assessments": models.AssessmentStatus}
+FILTERS = {kind.name: kind.filter_names for kind in KINDS.values()}
+FILTERS["tools"] = FILTERS["tools"] | {"verdict"}  # worked out per tool here, not stored
+STATUSES = {kind.name: kind.filter("status").values for kind in KINDS.values()
+            if kind.filter("status")}
 
 # Documented as required text with a visible character (a client must send it), optional to
 # Litestar: without it the answer is our 428 that says why, not a generic 400.
@@ -81,13 +79,21 @@ def expected_versions(if_match: str | None) -> set[int] | None:
     }
 
 
+def _refused(kind: Kind, ref: Reference) -> str:
+    """A reference the registry refuses, in words: "`vendor_id` names no vendor"."""
+    target = KINDS[ref.target].singular
+    if not ref.many:
+        return f"`{ref.field}` names no {target}"
+    owner = next((KINDS[r.target].singular for r in kind.references if r.field == ref.same), None)
+    return (f"`{ref.field}` a {target} that does not exist"
+            + (f" or belongs to another {owner}" if owner else ""))
+
+
 def invalid_body(kind: str, put: bool = False) -> str:
     """The 422 of a record write: what the registry refuses beyond the body's JSON Schema."""
-    refs = {"vendors": "", "tools": "`vendor_id` names no vendor; ",
-            "agreements": "`vendor_id` names no vendor, or `tool_ids` a tool that does not "
-                          "exist or belongs to another vendor; ",
-            "assessments": "`tool_id` names no tool; "}[kind]
-    rule = jsonschemas.NOT_EXPRESSIBLE[models.RECORD_TYPES[kind][0].__name__]
+    refs = [_refused(KINDS[kind], ref) for ref in KINDS[kind].references]
+    refs = ", or ".join(refs) + "; " if refs else ""
+    rule = jsonschemas.NOT_EXPRESSIBLE[KINDS[kind].input.__name__]
     return (
         "A field is invalid; `errors` names each field with its JSON path and pointer. Besides "
         f"what the body's schema says, the registry refuses what JSON Schema cannot say: {refs}"
@@ -122,8 +128,8 @@ def _tools_by_verdict(db_path: Path, filters: dict[str, Any], archived: str,
 
 def record_controller(kind: str) -> type[Controller]:
     """The controller of one kind of record, mounted at `/{kind}`."""
-    data_type, stored_type = models.RECORD_TYPES[kind]
-    single = models.SINGULAR[kind]
+    data_type, stored_type = KINDS[kind].input, KINDS[kind].stored
+    single = KINDS[kind].singular
     item_type = ToolListItem if kind == "tools" else stored_type
     page_type = msgspec.defstruct(
         f"{stored_type.__name__}Page",
@@ -258,10 +264,10 @@ def record_controller(kind: str) -> type[Controller]:
             responses=problems(400, 401, 404),
         )
         async def history(self, request: Request, record_id: FromPath[str]) -> list[models.Event]:
-            return request.app.state.registry.history(kind, record_id)
+            return request.app.state.registry.audit.history(kind, record_id)
 
     RecordController.__name__ = f"{stored_type.__name__}Controller"
     return RecordController
 
 
-CONTROLLERS = [record_controller(kind) for kind in models.RECORD_TYPES]
+CONTROLLERS = [record_controller(kind) for kind in KINDS]

@@ -1,28 +1,15 @@
-"""The read side: the published whitelist (`builder`, `rows`) and its Datasette plugin (`plugin`).
+"""Publishing, on the write side: building the whitelist file from the registry (`builder`,
+`rows`), the record of each publication (`record`) and recovery after a crash (`recovery`).
 
-Nothing here imports the API: a plain `datasette witte-lijst.db -m datasette-metadata.json`
-deployment runs it without the write side.
+The read wing (`registry.whitelist`) serves the file and never imports this package; the
+file's name and place are on the shared floor (`registry.published`).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from registry.publish.builder import publications, publish
 from registry.publish.record import ChangeSummary, Publication, content_sha256
-
-ENV_WHITELIST = "REGISTRY_WHITELIST"
-DEFAULT_NAME = "witte-lijst.db"
-"""Datasette names the database after the file: `datasette-metadata.json` expects `witte-lijst`."""
-
-
-def default_whitelist_path(db_path: str | Path) -> Path:
-    """`$REGISTRY_WHITELIST`, else `witte-lijst.db` beside the registry database."""
-    if env := os.environ.get(ENV_WHITELIST):
-        return Path(env)
-    return Path(db_path).parent / DEFAULT_NAME
-
+from registry.published import DEFAULT_NAME, ENV_WHITELIST, default_whitelist_path
 
 __all__ = [
     "DEFAULT_NAME",

@@ -28,7 +28,7 @@ from sqlite_utils import Database
 
 from registry.db import Registry
 from registry.errors import StorageFull
-from registry.policy import ORDER
+from registry.verdict import ORDER
 from registry.publish import recovery, rows
 from registry.publish.record import ChangeSummary, Publication, content_sha256, registry_row
 from registry.verdicts import Records, current_policy
@@ -72,7 +72,7 @@ def publish(
     with registry.snapshot():
         records = Records.load(registry)
         policy = current_policy(registry)
-        published = registry.publications()
+        published = registry.publications.all()
     version = (published[0]["version"] if published else 0) + 1
 
     say("Computing verdicts")
@@ -110,7 +110,7 @@ def publish(
             say("Replacing the published file")
             # Recorded and replaced in one transaction: a failed replace records nothing.
             with registry.write():
-                registry.record_publication(registry_row(publication), actor)
+                registry.publications.record(registry_row(publication), actor)
                 os.replace(ready, out_path)
                 fsync_dir(out_path.parent)
     finally:
@@ -139,7 +139,7 @@ NO_ROOM = ("There is no room on the disk for the new whitelist. Nothing was publ
 
 def publications(registry: Registry) -> list[Publication]:
     """Every recorded publication, newest first."""
-    return [msgspec.convert(row, Publication) for row in registry.publications()]
+    return [msgspec.convert(row, Publication) for row in registry.publications.all()]
 
 
 # --- from records to rows -----------------------------------------------------------------

@@ -79,7 +79,7 @@ def recover(registry: Registry, out_path: Path) -> Publication | None:
     # what is read here is never a publication that is about to be recorded anyway.
     with registry.write():
         served = served_publication(out_path, content=False)
-        published = registry.publications()
+        published = registry.publications.all()
         latest = published[0]["version"] if published else 0
         if served is None or served["version"] <= latest:
             return None
@@ -99,7 +99,7 @@ def recover(registry: Registry, out_path: Path) -> Publication | None:
             changes=msgspec.convert(json.loads(served["changes"]), ChangeSummary),
             actor=RECOVERED,
         )
-        registry.record_publication(registry_row(publication), RECOVERED)
+        registry.publications.record(registry_row(publication), RECOVERED)
     return publication
 
 
@@ -116,7 +116,7 @@ def served_problems(registry: Registry, path: Path) -> list[str]:
     if served["content_sha256"] != served["sha256"]:
         problems.append(f"whitelist {path}: its content does not match its sha256 (changed "
                         "after publishing)")
-    recorded = {p["version"]: p for p in registry.publications()}
+    recorded = {p["version"]: p for p in registry.publications.all()}
     if version not in recorded:
         problems.append(f"whitelist {path}: version {version} is served but not recorded (a "
                         "publication interrupted before its record; the next publish or "

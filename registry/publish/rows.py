@@ -17,70 +17,23 @@ import msgspec
 
 from registry import models
 from registry.domains import name_key, registrable_domain
-from registry.policy import Policy, Verdict, VerdictCode
-from registry.verdict import COUNTRY_NAMES, RISKS, last_valid_day
+from registry.labels import (
+    AGREEMENT_STATUS_LABELS,
+    AUDIENCE_LABELS,
+    CATEGORY_LABELS,
+    CHANGE_LABELS,
+    COUNTRY_NAMES,
+    COVENANT_LABELS,
+    KIND_LABELS,
+    MODEL_LABELS,
+    OUTCOME_LABELS,
+    PSEUDONYMISATION_LABELS,
+    RISK_LABELS,
+)
+from registry.policy import Policy
+from registry.verdict import Verdict, VerdictCode
+from registry.verdict import last_valid_day
 
-# --- Dutch labels for the codes a teacher sees ----------------------------------------------
-
-CATEGORY_LABELS = {
-    models.Category.learning_material: "Lesmateriaal",
-    models.Category.practice: "Oefenen",
-    models.Category.assessment: "Toetsen",
-    models.Category.pupil_administration: "Leerlingadministratie",
-    models.Category.communication: "Communicatie",
-    models.Category.productivity: "Productiviteit",
-    models.Category.content_creation: "Content maken",
-    models.Category.ai_assistant: "AI-assistent",
-    models.Category.other: "Overig",
-}
-AUDIENCE_LABELS = {
-    models.Audience.pupils: "leerlingen",
-    models.Audience.teachers: "leraren",
-    models.Audience.staff: "medewerkers",
-    models.Audience.parents: "ouders",
-}
-COVENANT_LABELS = {
-    models.CovenantStatus.participant: "Deelnemer",
-    models.CovenantStatus.supporter: "Medestander",
-    models.CovenantStatus.none: "Geen",
-}
-MODEL_LABELS = {
-    models.ModelVersion.model_4: "Model Verwerkersovereenkomst 4.0",
-    models.ModelVersion.model_3: "Model Verwerkersovereenkomst 3.0",
-    models.ModelVersion.model_2: "Model Verwerkersovereenkomst 2.0",
-    models.ModelVersion.general: "Algemeen model (medestanders)",
-    models.ModelVersion.own: "Eigen tekst van de leverancier",
-}
-AGREEMENT_STATUS_LABELS = {
-    "offered": "Aangeboden",
-    "in_review": "In behandeling",
-    "signed": "Getekend",
-    "terminated": "Beëindigd",
-    "expired": "Verlopen",
-    "none": "Geen verwerkersovereenkomst",
-    "not_needed": "Niet nodig (geen persoonsgegevens)",
-}
-PSEUDONYMISATION_LABELS = {
-    models.PseudonymisationStatus.compliant: "Voldoet (ECK iD)",
-    models.PseudonymisationStatus.non_compliant: "Voldoet niet",
-    models.PseudonymisationStatus.not_applicable: "Niet van toepassing",
-    models.PseudonymisationStatus.unknown: "Onbekend",
-}
-KIND_LABELS = {
-    models.AssessmentKind.dpia: "DPIA",
-    models.AssessmentKind.privacy_quickscan: "Korte privacyscan",
-    models.AssessmentKind.security: "Beveiligingsonderzoek",
-}
-OUTCOME_LABELS = {
-    models.Outcome.approved: "Goedgekeurd",
-    models.Outcome.approved_with_conditions: "Goedgekeurd onder voorwaarden",
-    models.Outcome.rejected: "Afgekeurd",
-}
-CHANGE_LABELS = {
-    "added": "Toegevoegd",
-    "removed": "Verwijderd",
-    "verdict_changed": "Oordeel gewijzigd",
-}
 ALLOWED = (VerdictCode.allowed, VerdictCode.allowed_with_conditions)
 NEEDS_ALTERNATIVES = (VerdictCode.not_allowed, VerdictCode.not_assessed, VerdictCode.under_review)
 MAX_ALTERNATIVES = 10
@@ -195,7 +148,7 @@ def tool_row(tool: models.Tool, vendor: models.Vendor, agreements: list[models.A
         "assessment_assessor": latest.assessor if latest else None,
         "assessment_date": _day(latest.assessed_on) if latest else None,
         "assessment_outcome": OUTCOME_LABELS[latest.outcome] if latest else None,
-        "assessment_residual_risk": RISKS[latest.residual_risk] if latest else None,
+        "assessment_residual_risk": RISK_LABELS[latest.residual_risk] if latest else None,
         "assessment_valid_until": _day(last_valid_day(latest, policy.rules)) if latest else None,
         "assessment_source_url": latest.source_url if latest else None,
         "data_locations": _join(COUNTRY_NAMES.get(c, c) for c in tool.data_locations),

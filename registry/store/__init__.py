@@ -1,13 +1,19 @@
-"""The rooms of `registry.db.Registry`, one noun each; `Registry` is the one entry object.
+"""The parts of `registry.db.Registry`, one noun each; `Registry` is the one entry object.
 
-    rows.py          rows <-> builtins: JSON columns, timestamps
-    audit.py         the audit log: append-only events chained by hash, and their check
-    policies.py      versions of the minimum standards
-    reviews.py       teachers' review requests and procurement's answers to them
-    tokens.py        API tokens, stored as hashes
-    publications.py  the record of each published whitelist
-    files.py         opening a file read-only, checking it whole, copying it (backup)
+    connection.py    opening a database (pragmas, read-only) and `Store`: the connection
+                     with its write transaction and its reads, which every part is given
+    kinds.py         one declaration per kind of record: types, table, JSON columns,
+                     references, linked lists, text search, filters
+    rows.py          records <-> rows: JSON columns, timestamps
+    records.py       reading records of any kind, with their linked lists, in batches
+    references.py    the reference checks, for one record and for a whole import
+    audit.py         `registry.audit`: append-only events chained by hash, and their check
+    policies.py      `registry.policies`: versions of the minimum standards
+    reviews.py       `registry.reviews`: teachers' review requests and procurement's answers
+    tokens.py        `registry.tokens`: API tokens, stored as hashes
+    publications.py  `registry.publications`: the record of each published whitelist
+    files.py         `registry.file`: the database checked whole, and copied (backup)
 
-Each is a mixin of `Registry` and uses its core (`write`, `_rows`, `_insert`, `get`); all
-the write side's SQL lives in `registry.db` and here.
+Each part is built by `Registry` with what it needs (the `Store`, the audit log), and
+nothing else; all the write side's SQL lives in `registry.db` and here.
 """

@@ -16,12 +16,13 @@ from typing import Any
 import msgspec
 
 from registry import models
+from registry.errors import NotFound
+from registry.store.connection import Store
+from registry.store.kinds import KINDS
+from registry.store.records import read_all
 from registry.store.rows import META_FIELDS, json_text, now, to_builtins
 
 GENESIS_HASH = "0" * 64
-AUDITED_KINDS = ("vendors", "tools", "agreements", "assessments")
-"""Records whose every version is an event (review requests are created anonymously and
-counted without one; only procurement's changes to them are events)."""
 REVIEW_FIELDS = ("version", "status", "tool_id")
 UNHANDLED_REVIEW = {"version": 1, "status": "open", "tool_id": None}
 
@@ -60,29 +61,42 @@ def event_hash(event: dict[str, Any]) -> str:
 
 
 class AuditLog:
-    """`Registry`'s audit log."""
+    """The registry's audit log. Records whose every version is an event: `KINDS` (review
+    requests are created anonymously and counted without one; only procurement's changes to
+    them are events), policies and publications."""
 
-    def _event(self, action, kind, record, before, actor, source) -> None:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def record(self, action: str, kind: str, record, before, actor: str,
+               source: str | None) -> None:
+        """Append the event of a record's change: `before` and `record` as they are stored."""
         after_doc = None if record is None else to_builtins(record)
         before_doc = None if before is None else to_builtins(before)
-        self._log(action, kind, record.id, record.version, before_doc, after_doc, actor, source)
+        self.append(action, kind, record.id, record.version, before_doc, after_doc, actor, source)
 
-    def _last_hash(self) -> str:
-        prev = self._rows("SELECT hash FROM events ORDER BY id DESC LIMIT 1")
+    def last_hash(self) -> str:
+        prev = self.store.rows("SELECT hash FROM events ORDER BY id DESC LIMIT 1")
         return prev[0]["hash"] if prev else GENESIS_HASH
 
-    def _log(self, action, kind, record_id, version, before_doc, after_doc, actor, source):
-        """Append one event; its hash covers the previous event's hash (a chain)."""
-        self._insert("events", event_row(action, kind, record_id, version, before_doc,
-                                          after_doc, actor, source, self._last_hash(), now()))
+    def append(self, action, kind, record_id, version, before_doc, after_doc, actor, source):
+        """Append one event; its hash covers the previous event's hash (a chain). Inside the
+        caller's write, so a change and its event commit together."""
+        self.store.insert_many("events", [event_row(
+            action, kind, record_id, version, before_doc, after_doc, actor, source,
+            self.last_hash(), now())])
 
     def history(self, kind: str, record_id: str) -> list[models.Event]:
-        self.get(kind, record_id)
+        """The events of one record, oldest first."""
+        if not self.store.db[KINDS[kind].table].count_where("id = ?", [record_id]):
+            raise NotFound(KINDS[kind].singular, record_id)
         return self.events("kind = ? AND record_id = ?", [kind, record_id])
 
-    def events(self, where: str = "1", params: list | None = None) -> list[models.Event]:
+    def events(self, where: str | None = None, params: list | None = None
+               ) -> list[models.Event]:
+        """The events that match an SQL condition (all of them: None), oldest first."""
         out = []
-        for row in self._rows(f"SELECT * FROM events WHERE {where} ORDER BY id", params or []):
+        for row in list(self.store.db["events"].rows_where(where, params, order_by="id")):
             row.pop("prev_hash")
             for k in ("changed", "before", "after"):
                 row[k] = json.loads(row[k]) if row[k] is not None else None
@@ -93,7 +107,7 @@ class AuditLog:
     def verify_events(self) -> list[str]:
         """Recompute the hash chain; return one line per event that was edited or removed."""
         problems, prev = [], GENESIS_HASH
-        for row in self._rows("SELECT * FROM events ORDER BY id"):
+        for row in list(self.store.db["events"].rows_where(order_by="id")):
             stored = row.pop("hash")
             event = {k: json.loads(v) if k in ("changed", "before", "after") and v else v
                      for k, v in row.items() if k != "id"}
@@ -108,21 +122,22 @@ class AuditLog:
         """One line per row that is not what its last event says it became: a row edited
         outside the registry, or an event removed from the end of a record's history (the
         chain cannot see that the newest events are gone)."""
-        last = {(r["kind"], r["record_id"]): r for r in self._rows(
+        last = {(r["kind"], r["record_id"]): r for r in self.store.rows(
             "SELECT kind, record_id, version, after FROM events WHERE id IN "
             "(SELECT max(id) FROM events GROUP BY kind, record_id)")}
         problems = []
-        for kind in AUDITED_KINDS:
-            for record in self.all(kind, include_archived=True):
-                event = last.get((kind, record.id))
+        for kind in KINDS.values():
+            for record in read_all(self.store, kind, include_archived=True):
+                event = last.get((kind.name, record.id))
                 if event is None:
-                    problems.append(f"{kind} {record.id}: no event records it (written outside "
-                                    "the registry, or its events were removed)")
+                    problems.append(f"{kind.name} {record.id}: no event records it (written "
+                                    "outside the registry, or its events were removed)")
                 elif _bare(to_builtins(record)) != _bare(json.loads(event["after"] or "{}")):
-                    problems.append(f"{kind} {record.id}: the row is not what its last event "
-                                    f"(version {event['version']}) says (edited outside the "
-                                    "registry, or later events were removed)")
-        for row in self._rows("SELECT id, version, status, tool_id FROM review_requests"):
+                    problems.append(f"{kind.name} {record.id}: the row is not what its last "
+                                    f"event (version {event['version']}) says (edited outside "
+                                    "the registry, or later events were removed)")
+        for row in list(self.store.db["review_requests"].rows_where(
+                select="id, version, status, tool_id")):
             event = last.get(("review_requests", row["id"]))
             # Without an event a request is as a teacher left it: version 1, open, unlinked.
             after = json.loads(event["after"] or "{}") if event else UNHANDLED_REVIEW
@@ -131,7 +146,7 @@ class AuditLog:
                                 "event says (edited outside the registry, or events removed)")
         for kind, sql in (("publication", "SELECT CAST(version AS TEXT) AS id FROM publications"),
                           ("policy", "SELECT version AS id FROM policies")):
-            for row in self._rows(sql):
+            for row in self.store.rows(sql):
                 if (kind, row["id"]) not in last:
                     problems.append(f"{kind} {row['id']}: no event records it (written outside "
                                     "the registry, or its event was removed)")

@@ -7,28 +7,13 @@ from typing import Any
 
 import msgspec
 
-from registry import models
+from registry.store.kinds import Kind
+
+META_FIELDS = ("version", "created_at", "updated_at", "archived_at")
 
 
 def now() -> str:
     return msgspec.to_builtins(dt.datetime.now(dt.UTC))
-
-
-def _json_fields(struct_type: type) -> frozenset[str]:
-    """Fields stored as JSON text: lists, dicts and nested Structs."""
-    info = msgspec.inspect.type_info(struct_type)
-    nested = (msgspec.inspect.ListType, msgspec.inspect.StructType, msgspec.inspect.DictType)
-
-    def is_nested(t) -> bool:
-        if isinstance(t, msgspec.inspect.UnionType):
-            return any(is_nested(x) for x in t.types)
-        return isinstance(t, nested)
-
-    return frozenset(f.name for f in info.fields if is_nested(f.type))
-
-
-JSON_FIELDS = {kind: _json_fields(stored) for kind, (_, stored) in models.RECORD_TYPES.items()}
-META_FIELDS = ("version", "created_at", "updated_at", "archived_at")
 
 
 def to_builtins(record: msgspec.Struct) -> dict[str, Any]:
@@ -41,11 +26,22 @@ def json_text(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-def doc_row(kind: str, doc: dict[str, Any]) -> dict[str, Any]:
-    """A record's builtins (`to_builtins`) as its table row: nested fields as JSON text."""
+def doc_row(kind: Kind, doc: dict[str, Any]) -> dict[str, Any]:
+    """A record's builtins (`to_builtins`) as its table row: nested fields as JSON text, and
+    without the lists that tables of their own hold (`Kind.links`)."""
     row = dict(doc)
-    row.pop("tool_ids", None)  # agreement_tools holds them
-    for name in JSON_FIELDS[kind]:
+    for link in kind.links:
+        row.pop(link.field, None)
+    for name in kind.json_fields:
         if name in row:
             row[name] = None if row[name] is None else json_text(row[name])
     return row
+
+
+def from_row(kind: Kind, row: dict[str, Any]):
+    """A row (with its linked lists added) as the kind's stored Struct."""
+    for name in kind.json_fields:
+        if isinstance(row.get(name), str):
+            row[name] = msgspec.json.decode(row[name])
+    return msgspec.convert({k: v for k, v in row.items() if v is not None}, kind.stored,
+                           strict=False)

@@ -1,33 +1,26 @@
-"""The teacher check: a pasted URL or name, answered from the PUBLISHED whitelist only.
+"""The teacher check: a pasted URL or name, answered from one published whitelist file.
 
 A registered host matches exactly, or as a subdomain when its tool says subdomains count.
 A host that only shares the registrable domain is "possibly related" and never gets that
-tool's verdict: a teacher's site on a hosting platform is not the platform.
+tool's verdict: a teacher's site on a hosting platform is not the platform. Pure functions of
+an open connection; `registry.whitelist.reader` follows the file and keeps the answers.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sqlite3
-import threading
-from pathlib import Path
 from typing import Literal
 
 import msgspec
 
-from registry.domains import Query, name_key, parse_query
-from registry.kept import Kept
+from registry.domains import Query, parse_query
+from registry.labels import VERDICT_LABELS
 
 ALLOWED = ("allowed", "allowed_with_conditions")
 MAX_SUGGESTIONS = 8
 LAST_CHARACTER = "\U0010ffff"
 """Sorts after every other character (SQLite compares text as UTF-8 bytes): `word < w + this`
 holds for every word that starts with `w`."""
-ANSWER_CACHE_BYTES = 8 * 1024 * 1024
-"""Answers kept per worker, as JSON: at the start of a school year thousands of teachers
-check the same few hundred tools, and a kept answer costs a dictionary lookup instead of a
-parse and three queries (see benchmarks/)."""
+NOT_ASSESSED = VERDICT_LABELS["not_assessed"]
 
 
 class ReasonOut(msgspec.Struct, kw_only=True):
@@ -81,102 +74,15 @@ class CheckAnswer(msgspec.Struct, kw_only=True, omit_defaults=True):
     review_request_possible: bool = False
 
 
-class NotPublished(Exception):
-    """No whitelist has been published yet."""
-
-
-class PublishedWhitelist:
-    """A read-only view of the published file that follows it when a new one replaces it.
-
-    Publishing replaces the file atomically (new inode); each lookup checks the inode and
-    opens the new file, so a worker never mixes two publications in one answer. Answers in
-    JSON are kept per publication (`check_json`) and forgotten with it.
-    """
-
-    def __init__(self, path: Path, cache_bytes: int = ANSWER_CACHE_BYTES):
-        self.path = Path(path)
-        self.cache_bytes = cache_bytes
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._identity: tuple[int, int] | None = None
-        self._publication: PublicationRef | None = None
-        self._answers: Kept[str, tuple[str, bytes]] = Kept(cache_bytes)
-
-    def connection(self) -> sqlite3.Connection:
-        return self._current()[0]
-
-    def _current(self) -> tuple[sqlite3.Connection, PublicationRef]:
-        return self._current_with_answers()[:2]
-
-    def _current_with_answers(self) -> tuple[sqlite3.Connection, PublicationRef, Kept]:
-        """The connection to the current file, its publication row (read once per file) and
-        the answers kept for it."""
-        try:
-            stat = os.stat(self.path)
-        except FileNotFoundError:
-            raise NotPublished from None
-        identity = (stat.st_ino, stat.st_mtime_ns)
-        with self._lock:
-            if identity != self._identity:
-                # immutable: a published file is never changed in place, only replaced.
-                conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True,
-                                       check_same_thread=False, isolation_level=None)
-                conn.row_factory = sqlite3.Row
-                publication = _publication(conn)
-                old, self._conn, self._identity = self._conn, conn, identity
-                self._publication, self._answers = publication, Kept(self.cache_bytes)
-                if old is not None:
-                    old.close()
-            return self._conn, self._publication, self._answers
-
-    def close(self) -> None:
-        # Forget the file too: an app that starts again (a test client per case) reopens it.
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-            self._conn, self._identity = None, None
-            self._answers = Kept(self.cache_bytes)
-
-    def publication(self) -> PublicationRef:
-        return self._current()[1]
-
-    def check(self, q: str) -> CheckAnswer:
-        """Answer one teacher's question; one connection, so from one publication only."""
-        conn, publication = self._current()
-        return _check(conn, parse_query(q), q, publication)
-
-    def check_json(self, q: str) -> tuple[str, bytes]:
-        """(status, the answer in JSON) of `check`, from memory if `q` was asked about this
-        publication lately."""
-        conn, publication, answers = self._current_with_answers()
-        kept = answers.get(q)
-        if kept is None:
-            answer = _check(conn, parse_query(q), q, publication)
-            kept = (answer.status, _encode_answer(answer))
-            answers.keep(q, kept, len(q) + len(kept[1]))
-        return kept
-
-    def allowed(self, level: str | None = None, category: str | None = None) -> list[dict]:
-        """Allowed tools for the embed feed, by name."""
-        where, params = ["verdict IN ('allowed', 'allowed_with_conditions')"], []
-        if level:
-            where.append("EXISTS (SELECT 1 FROM json_each(tools.level_codes) WHERE value = ?)")
-            params.append(level)
-        if category:
-            where.append("category = ?")
-            params.append(category)
-        rows = self.connection().execute(
-            "SELECT id, name, vendor_name, category, category_label, level_codes, verdict, "
-            f"verdict_label, conditions FROM tools WHERE {' AND '.join(where)} ORDER BY name",
-            params,
-        ).fetchall()
-        return [dict(r) | {"level_codes": json.loads(r["level_codes"]),
-                           "conditions": json.loads(r["conditions"])} for r in rows]
-
-
-def _publication(conn) -> PublicationRef:
+def publication_of(conn) -> PublicationRef:
+    """The publication row of an open file."""
     row = conn.execute("SELECT version, published_at, policy_version FROM publication").fetchone()
     return PublicationRef(**dict(row))
+
+
+def answer(conn, q: str, publication: PublicationRef) -> CheckAnswer:
+    """The answer to `q` from the file open on `conn`."""
+    return _check(conn, parse_query(q), q, publication)
 
 
 _TOOL_SQL = (
@@ -186,7 +92,7 @@ _TOOL_SQL = (
 _decode_refs = msgspec.json.Decoder(list[ToolRef]).decode
 _decode_reasons = msgspec.json.Decoder(list[ReasonOut]).decode
 _decode_texts = msgspec.json.Decoder(list[str]).decode
-_encode_answer = msgspec.json.Encoder().encode
+encode_answer = msgspec.json.Encoder().encode
 
 
 def _tool(conn, tool_id: str) -> ToolAnswer:
@@ -275,7 +181,7 @@ def _check_host(conn, query: Query, base: dict) -> CheckAnswer:
         )
     return CheckAnswer(
         status="not_found", host=host, review_request_possible=True,
-        message=(f"Niet beoordeeld: {host} staat niet op de witte lijst. Gebruik deze tool "
+        message=(f"{NOT_ASSESSED}: {host} staat niet op de witte lijst. Gebruik deze tool "
                  "niet met gegevens van leerlingen. Je kunt vragen om de tool te beoordelen."),
         **base,
     )
@@ -308,20 +214,8 @@ def _check_name(conn, query: Query, base: dict) -> CheckAnswer:
         )
     return CheckAnswer(
         status="not_found", review_request_possible=True,
-        message=(f"Niet beoordeeld: er staat geen tool met de naam '{base['query'].strip()}' "
+        message=(f"{NOT_ASSESSED}: er staat geen tool met de naam '{base['query'].strip()}' "
                  "op de witte lijst. Gebruik deze tool niet met gegevens van leerlingen. "
                  "Je kunt vragen om de tool te beoordelen."),
         **base,
     )
-
-
-def review_target(url: str | None, tool_name: str | None) -> tuple[str | None, str | None]:
-    """What makes two review requests the same: the host of the URL, else the name's key."""
-    if url:
-        query = parse_query(url)
-        if query.kind == "url":
-            return query.host, None
-    return None, name_key(tool_name or url or "")
-
-
-__all__ = ["CheckAnswer", "NotPublished", "PublishedWhitelist", "name_key"]

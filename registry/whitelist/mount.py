@@ -34,14 +34,17 @@ from typing import Any
 from datasette.app import Datasette
 
 from registry.kept import Kept
+from registry.labels import NOT_PUBLISHED
 from registry.pids import alive
+from registry.whitelist.datasette import METADATA, SETTINGS
 
 PAGE_CACHE_BYTES = 16 * 1024 * 1024
 """Answers kept per worker (and per publication)."""
 MAX_KEPT_PAGE = 1024 * 1024
 """A larger answer (a long CSV export) is sent, not kept."""
 
-METADATA_PATH = Path(__file__).parent.parent / "datasette-metadata.json"
+METADATA_PATH = METADATA
+"""Shipped with the plugin; the repository's `datasette-metadata.json` is the same file."""
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 """Where `registry serve` listens when given no --host and --port."""
 
@@ -71,7 +74,7 @@ class DatasetteMount:
         self.path = Path(whitelist_path)
         self.prefix = prefix.rstrip("/")
         self.scheme, self.host = origin(public_url)
-        self.metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {}
+        self.metadata = json.loads(Path(metadata_path).read_text())
         self.cache_bytes = cache_bytes
         self._served: _Served | None = None
         self._identity: tuple[int, int] | None = None
@@ -103,7 +106,7 @@ class DatasetteMount:
         datasette = Datasette(
             immutables=[str(pinned)],
             metadata=self.metadata,
-            settings={"base_url": self.prefix + "/"},
+            settings={**SETTINGS, "base_url": self.prefix + "/"},
         )
         try:
             # Datasette starts on its first request, but lets a second one in before that
@@ -273,10 +276,8 @@ def _unpin(served: Path) -> None:
 
 
 async def _not_published(send) -> None:
-    body = (
-        "<!DOCTYPE html><html lang=nl><meta charset=utf-8><title>Witte lijst</title>"
-        "<p>Er is nog geen witte lijst gepubliceerd. Probeer het later opnieuw.</p></html>"
-    ).encode()
+    body = ("<!DOCTYPE html><html lang=nl><meta charset=utf-8><title>Witte lijst</title>"
+            f"<p>{NOT_PUBLISHED}</p></html>").encode()
     await send({"type": "http.response.start", "status": 503,
                 "headers": [(b"content-type", b"text/html; charset=utf-8")]})
     await send({"type": "http.response.body", "body": body})

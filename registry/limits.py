@@ -1,5 +1,6 @@
 """Rate limits of the anonymous endpoints (the check, review requests, the embed feed and
 page, the whitelist under /lijst): Litestar's limiter, counting in a store that never waits.
+Both wings use them (the read wing all but review requests), so they import neither.
 
 Litestar's `RateLimitMiddleware` keeps each client's history as JSON in a `Store`: per
 request it decodes it, encodes it again, stamps two datetimes and takes three `anyio` locks,

@@ -1,0 +1,108 @@
+"""The read wing put together: `read_wing(file)` gives the handlers and state that
+`registry.app.create_app` serves beside the write side, and `create_read_app(file)` serves
+them alone, for a replica that has only a published whitelist file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from litestar import Litestar, asgi, get
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import Receive, Scope, Send
+
+from registry import headers, limits
+from registry.problem import exception_handlers
+from registry.whitelist import api, pages
+from registry.whitelist.mount import DEFAULT_PUBLIC_URL, DatasetteMount
+from registry.whitelist.reader import PublishedWhitelist
+from registry.whitelist.stats import CheckCounter
+
+DEFAULT_CACHE_MB = 24
+
+
+@get("/api/health", include_in_schema=True, tags=["status"], summary="Is the service up?")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@dataclass
+class ReadWing:
+    """The read wing on one published file: what it keeps, and its route handlers."""
+
+    whitelist: PublishedWhitelist
+    datasette: DatasetteMount
+    stats: CheckCounter = field(default_factory=CheckCounter)
+
+    @property
+    def handlers(self) -> list:
+        """Everything anyone may ask: the pages and their static files, the check and the
+        embed feed, the whitelist (Datasette) under /lijst."""
+        datasette = self.datasette
+
+        @asgi(pages.WHITELIST_PREFIX, is_mount=True, copy_scope=True, include_in_schema=False,
+              middleware=[limits.EXPORT_LIMIT.middleware, limits.WHITELIST_LIMIT.middleware])
+        async def whitelist(scope: Scope, receive: Receive, send: Send) -> None:
+            await datasette(scope, receive, send)
+
+        static = create_static_files_router(
+            path="/static", directories=[pages.STATIC], include_in_schema=False)
+        return [static, whitelist, *api.HANDLERS, *pages.HANDLERS]
+
+    staff_handlers = api.STAFF_HANDLERS
+    """The check statistics: only for an app that puts a token guard on them."""
+
+    def install(self, app: Litestar) -> None:
+        """Keep the read wing's parts in the app's state, where its handlers look."""
+        app.state.whitelist = self.whitelist
+        app.state.whitelist_path = self.whitelist.path
+        app.state.datasette = self.datasette
+        app.state.stats = self.stats
+
+
+def read_wing(whitelist_path: Path, cache_mb: int = DEFAULT_CACHE_MB,
+              public_url: str = DEFAULT_PUBLIC_URL) -> ReadWing:
+    """The read wing on `whitelist_path`; `cache_mb` per worker for answers kept per
+    publication (a third for the check's, the rest for the whitelist's pages)."""
+    cache = cache_mb * 1024 * 1024
+    return ReadWing(
+        whitelist=PublishedWhitelist(whitelist_path, cache_bytes=cache // 3),
+        datasette=DatasetteMount(whitelist_path, pages.WHITELIST_PREFIX,
+                                 cache_bytes=cache - cache // 3, public_url=public_url),
+    )
+
+
+def templates() -> TemplateConfig:
+    """The public pages' templates (the write side's review form renders them too)."""
+    return TemplateConfig(directory=pages.TEMPLATES, engine=JinjaTemplateEngine)
+
+
+def create_read_app(whitelist_path: Path, *, cache_mb: int = DEFAULT_CACHE_MB,
+                    public_url: str = DEFAULT_PUBLIC_URL,
+                    today: Callable[[], dt.date] = dt.date.today) -> Litestar:
+    """The public pages, the check, the embed feed and the whitelist, on one published file.
+
+    No registry and no tokens: the review form and the check statistics are the writer's, and
+    no API documentation is served (the writer's /api/docs describes these calls too).
+    """
+    wing = read_wing(Path(whitelist_path), cache_mb, public_url)
+
+    def close(app: Litestar) -> None:
+        app.state.whitelist.close()
+
+    app = Litestar(
+        route_handlers=[health, *wing.handlers],
+        template_config=templates(),
+        exception_handlers=exception_handlers(),
+        before_send=[headers.before_send],
+        openapi_config=None,
+        on_shutdown=[close],
+        stores=limits.stores(),
+    )
+    wing.install(app)
+    app.state.today = today
+    return app

@@ -1,0 +1,66 @@
+"""Datasette's error pages, rendered by the plugin: quiet, and in Dutch for an asker's mistake.
+
+Datasette's own handler prints every error, 403s and 404s too, to the server log, and with
+rich installed with its local variables, the asker's request among them. This one prints
+only a real error's plain traceback, and answers a malformed query string with a 400: the
+asker's mistake, which Datasette would answer with a 500 and a traceback holding the asker's
+input (`invalid literal for int(): '...'`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import traceback
+
+from datasette import Response, hookimpl
+from datasette.database import QueryInterrupted
+from datasette.utils import add_cors_headers
+from datasette.utils.asgi import BadRequest
+
+from registry.whitelist.datasette.internals import error_details
+
+ASKER_MISTAKES = (KeyError, TypeError, ValueError, OverflowError, sqlite3.ProgrammingError)
+"""What Datasette 0.65 raises on a malformed query string, as a 500: `_facet={}` (KeyError),
+`_timelimit=x` or an `id__in=[` that is not JSON (ValueError, TypeError),
+`id__gt=99999999999999999999` (OverflowError), a NUL character in a facet (ProgrammingError).
+Mistakes a check can see before Datasette runs a query are refused in `check_query`."""
+TOO_LONG = "De vraag duurde te lang en is afgebroken; stel een kleinere vraag."
+NOT_UNDERSTOOD = ("Het adres bevat een parameter die deze lijst niet begrijpt: controleer _sort, "
+                  "_facet, _through, _timelimit en de filters.")
+
+
+@hookimpl(wrapper=True)
+def handle_exception(datasette, request, exception):
+    """The plugin's error page instead of Datasette's (and any other plugin's).
+
+    A wrapper, so it can leave out the other handlers: each returns a function that Datasette
+    calls only if it is in the list this returns, and Datasette's own prints when called.
+    """
+    yield
+    if isinstance(exception, QueryInterrupted):  # the CSV view lets these through as 500
+        exception = BadRequest(TOO_LONG)
+    elif isinstance(exception, ASKER_MISTAKES) and any(
+            key.startswith("_") or "__" in key for key in request.args.keys()):
+        exception = BadRequest(NOT_UNDERSTOOD)
+
+    async def inner():
+        return await error_page(datasette, request, exception)
+
+    return [inner]
+
+
+async def error_page(datasette, request, exception: Exception) -> Response:
+    """Datasette's error page (`404.html`, `error.html`; JSON for a .json address)."""
+    status, message, title, info = error_details(exception)
+    if status == 500:
+        traceback.print_exception(exception)
+    info |= {"ok": False, "error": message, "status": status, "title": title}
+    headers = {}
+    if datasette.cors:
+        add_cors_headers(headers)
+    if request.path.split("?")[0].endswith(".json"):
+        return Response.json(info, status=status, headers=headers)
+    # Without the request, as Datasette's own: no actor, messages or CSRF token (a request
+    # refused before Datasette ran has none) on a page about the error.
+    html = await datasette.render_template([f"{status}.html", "error.html"], info)
+    return Response.html(html, status=status, headers=headers)

@@ -1,0 +1,87 @@
+"""What the whitelist's pages show beyond Datasette's: the Dutch footer with the disclaimer and
+the publication, technical columns hidden, lists as lists; and no page that sets a cookie."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from pathlib import Path
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, asgi_static
+from markupsafe import Markup, escape
+
+from registry.labels import DISCLAIMER
+
+STATIC = Path(__file__).parent / "static"
+NAME = "school_whitelist"
+"""The entry-point name: the key of this plugin's config in the metadata and its static URLs."""
+HIDDEN_COLUMNS = {"tools": ["name_key", "search"]}
+"""Technical columns left out of HTML tables (they stay in JSON and CSV); the metadata's
+plugin config `hidden_columns` replaces this."""
+LIST_COLUMNS = {"conditions", "reasons", "alternatives"}
+COOKIE_PAGES = ("messages", "logout", "auth-token")
+"""Datasette pages that exist only to set a cookie (messages, signing in and out): the
+whitelist is read anonymously and promises no cookies, so they are not there."""
+
+
+async def _not_here():
+    raise NotFound("Deze pagina bestaat hier niet.")
+
+
+@hookimpl
+def register_routes():
+    # A plugin's routes come before Datasette's own, so these replace them. (Datasette serves
+    # the static folder under the distribution's name too; this name holds however it runs.)
+    return [(rf"^/-/static-plugins/{NAME}/(?P<path>.*)$", asgi_static(STATIC)),
+            *((rf"^/-/{page}$", _not_here) for page in COOKIE_PAGES)]
+
+
+@hookimpl
+def extra_template_vars(datasette, table):
+    async def inner():
+        config = datasette.plugin_config(NAME) or {}
+        return {
+            "witte_lijst": await _publication(datasette),
+            "witte_lijst_disclaimer": config.get("disclaimer", DISCLAIMER),
+            "hidden_columns": set(config.get("hidden_columns", HIDDEN_COLUMNS).get(table) or ()),
+        }
+
+    return inner
+
+
+async def _publication(datasette) -> dict | None:
+    """The publication row of the first attached database that has one."""
+    for name, db in datasette.databases.items():
+        if name != "_internal" and await db.table_exists("publication"):
+            rows = await db.execute(
+                "SELECT version, published_at, evaluated_on, policy_version FROM publication "
+                "ORDER BY version DESC LIMIT 1"
+            )
+            return dict(rows.first()) if rows.first() else None
+    return None
+
+
+@hookimpl
+def render_cell(value, column, table, database, datasette):
+    """Conditions, reasons and alternatives as lists a teacher can read, not JSON."""
+    if column not in LIST_COLUMNS or not isinstance(value, str) or not value.startswith("["):
+        return None
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return None
+    if not items:
+        return Markup("<em>geen</em>")
+    lines = []
+    for item in items:
+        if column == "reasons" and isinstance(item, dict):
+            mark = "✔" if item.get("passed") else "✘"
+            lines.append(f"{mark} {escape(item.get('text', ''))}")
+        elif column == "alternatives" and isinstance(item, dict):
+            href = datasette.urls.row(database, "tools", urllib.parse.quote(item.get("id", "")))
+            lines.append(f'<a href="{escape(href)}">{escape(item.get("name", ""))}</a>')
+        else:
+            lines.append(str(escape(item)))
+    return Markup("<ul class=\"witte-lijst-list\">" + "".join(f"<li>{x}</li>" for x in lines)
+                  + "</ul>")
