@@ -79,13 +79,7 @@ def publish(
     tables = _tables(records, policy, today)
     previous_version, previous_tools = read_previous(out_path)
     tables["changes"] = rows.change_rows(previous_tools, tables["tools"])
-    summary = ChangeSummary(since_version=previous_version, **{
-        change: sum(c["change"] == change for c in tables["changes"])
-        for change in rows.CHANGE_LABELS
-    })
-    counts = {name: len(tables[name]) for name in ("tools", "vendors", "domains", "assessments")}
-    counts |= {code.value: sum(t["verdict"] == code for t in tables["tools"])
-               for code in reversed(ORDER)}
+    summary, counts = _summary(tables, previous_version)
 
     stem = f"{recovery.leftover_prefix(out_path)}{os.getpid()}-{secrets.token_hex(4)}"
     building, ready = out_path.with_name(stem + ".building"), out_path.with_name(stem + ".tmp")
@@ -118,6 +112,19 @@ def publish(
             with suppress(FileNotFoundError):
                 leftover.unlink()
     return publication
+
+
+def _summary(tables: dict[str, list[dict]], previous_version: int | None
+             ) -> tuple[ChangeSummary, dict[str, int]]:
+    """What changed since the previous file, and the counts of rows and of each verdict."""
+    summary = ChangeSummary(since_version=previous_version, **{
+        change: sum(c["change"] == change for c in tables["changes"])
+        for change in rows.CHANGE_LABELS
+    })
+    counts = {name: len(tables[name]) for name in ("tools", "vendors", "domains", "assessments")}
+    counts |= {code.value: sum(t["verdict"] == code for t in tables["tools"])
+               for code in reversed(ORDER)}
+    return summary, counts
 
 
 @contextmanager
