@@ -25,11 +25,13 @@ from registry.api import imports as imports_api
 from registry.api import policy as policy_api
 from registry.api import publications as publications_api
 from registry.api import public as public_api
+from registry.api.dependencies import DEPENDENCIES
 from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.records import CONTROLLERS
 from registry.clock import clock_from_env
 from registry.published import default_whitelist_path
 from registry.whitelist.app import DEFAULT_CACHE_MB, create_read_app, health, read_wing, templates
+from registry.whitelist.app import DEPENDENCIES as READ_DEPENDENCIES
 from registry.whitelist.mount import DEFAULT_PUBLIC_URL
 
 DOCS_ASSETS = "/api/docs/assets"
@@ -160,6 +162,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_shutdown=[close_registry],
         request_max_body_size=settings.max_body_size,
         stores=limits.stores(),
+        dependencies={**READ_DEPENDENCIES, **DEPENDENCIES},
     )
     answer_options_with_every_method(app)
     wing.install(app)

@@ -31,6 +31,7 @@ def authenticate(connection: ASGIConnection) -> tuple[str, Role]:
             "This endpoint needs an API token: send 'Authorization: Bearer <token>'. "
             "Ask a publisher for one ('registry token create')."
         )
+    # From the app's state: guards are not given dependencies (Litestar injects handlers only).
     found = connection.app.state.registry.tokens.for_secret(secret.strip())
     if found is None or found[2]:
         # One answer for unknown and revoked: which tokens once existed is nobody's business.

@@ -226,3 +226,38 @@ def test_options_lists_every_method_of_a_path(client):
     for path, allow in expected.items():
         response = client.options(path)
         assert (response.status_code, response.headers["allow"]) == (204, allow), path
+
+
+def test_litestar_still_needs_the_options_patch():
+    """Pins `registry.api.answer_options_with_every_method` to the Litestar it patches.
+
+    Fails when Litestar fixes issue 4169 (fixed in 3.x): then remove the patch and this test.
+    Fails too when the internals the patch touches are gone: then the patch needs a rewrite."""
+    from litestar import Litestar
+    from litestar.routes import HTTPRoute
+    from litestar.testing import TestClient
+
+    from registry.api import answer_options_with_every_method
+    from registry.api.dependencies import DEPENDENCIES
+    from registry.api.policy import read_policy, replace_policy
+
+    def app(patched: bool) -> Litestar:
+        made = Litestar(route_handlers=[read_policy, replace_policy], dependencies=DEPENDENCIES)
+        if patched:
+            answer_options_with_every_method(made)
+        return made
+
+    unpatched = app(patched=False)
+    route, = [r for r in unpatched.routes if r.path == "/api/policy"]
+    assert isinstance(route, HTTPRoute)
+    assert "OPTIONS" in route.route_handler_map and isinstance(route.route_handlers, list)
+    assert callable(route.create_options_handler)
+    stale, _ = route.route_handler_map["OPTIONS"]
+    assert stale.fn.__name__ == "options_handler" and stale in route.route_handlers
+    with TestClient(unpatched) as client:
+        allow = client.options("/api/policy").headers["allow"]
+    assert allow == "GET, OPTIONS", (
+        f"Litestar now answers OPTIONS /api/policy with {allow!r}: issue 4169 looks fixed, so "
+        "remove registry.api.answer_options_with_every_method (and this test).")
+    with TestClient(app(patched=True)) as client:
+        assert client.options("/api/policy").headers["allow"] == "GET, OPTIONS, PUT"

@@ -16,6 +16,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from registry import models
+from registry.api.dependencies import DEPENDENCIES
 from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.publications import HANDLERS
 from registry.cli import main
@@ -23,6 +24,7 @@ from registry.db import Registry
 from registry.errors import Conflict, StorageFull
 from registry.importer import load_demo
 from registry.publish import builder, content_sha256, default_whitelist_path, publish
+from registry.whitelist.app import DEPENDENCIES as READ_DEPENDENCIES
 
 TODAY = dt.date(2026, 11, 28)
 
@@ -417,7 +419,7 @@ def api(registry, whitelist):
         app.state.today = lambda: TODAY
 
     app = Litestar(route_handlers=HANDLERS, exception_handlers=EXCEPTION_HANDLERS,
-                   on_startup=[state])
+                   on_startup=[state], dependencies={**READ_DEPENDENCIES, **DEPENDENCIES})
     with TestClient(app) as client:
         yield client
 

@@ -15,8 +15,6 @@ import secrets
 import time
 from collections.abc import Callable
 
-from litestar import Litestar
-
 DAY = 86_400
 MAX_PER_DAY = 200_000
 """Pairs remembered per day (about 20 MB at most). Past it, further asks count no more:
@@ -46,8 +44,3 @@ class Askers:
 
     def __repr__(self) -> str:  # no digests in logs or tracebacks
         return f"<Askers: {len(self._seen)} today>"
-
-    @staticmethod
-    def of(app: Litestar) -> Askers:
-        """The app's `Askers`, made on first use."""
-        return app.state.setdefault("askers", Askers())

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import anyio.to_thread
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from registry import auth, jsonschemas
@@ -90,6 +91,7 @@ _ImportOperation = body_operation(
 )
 async def import_bundle(
     request: Request,
+    db_path: NamedDependency[Path],
     dry_run: Annotated[bool, QueryParameter(
         description="Check and report; write nothing.")] = False,
     force: Annotated[bool, QueryParameter(
@@ -100,7 +102,7 @@ async def import_bundle(
     raw = await request.body()
     name = f"POST /api/imports ({source})" if source else "POST /api/imports"
     report = await anyio.to_thread.run_sync(
-        _import, request.app.state.registry.path, raw, name, request.state.actor, dry_run, force)
+        _import, db_path, raw, name, request.state.actor, dry_run, force)
     if not report.ok:
         raise report.failure()
     return report

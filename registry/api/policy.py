@@ -7,6 +7,7 @@ from typing import Annotated
 import anyio.to_thread
 import msgspec
 from litestar import Request, Response, get, post, put
+from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from registry import auth
@@ -58,16 +59,16 @@ def _policy_response(policy: Policy) -> Response[Policy]:
 
 @get("/api/policy", tags=["policy"], summary="The current policy (public)",
       responses=problems(400))
-async def read_policy(request: Request) -> Response[Policy]:
-    return _policy_response(current_policy(request.app.state.registry))
+async def read_policy(registry: NamedDependency[Registry]) -> Response[Policy]:
+    return _policy_response(current_policy(registry))
 
 
 @get("/api/policy/versions", tags=["policy"], summary="Every policy version, oldest first (public)",
      responses=problems(400))
-async def policy_versions(request: Request) -> list[PolicyVersion]:
-    documents = request.app.state.registry.policies.documents()
+async def policy_versions(registry: NamedDependency[Registry]) -> list[PolicyVersion]:
+    documents = registry.policies.documents()
     if not documents:
-        policy = current_policy(request.app.state.registry)
+        policy = current_policy(registry)
         return [PolicyVersion(version=policy.version, effective_on=policy.effective_on.isoformat(),
                               created_at=None)]
     return [PolicyVersion(version=d["version"], effective_on=d["effective_on"],
@@ -85,9 +86,9 @@ async def policy_versions(request: Request) -> list[PolicyVersion]:
     responses=problems(400, 401, 403, 409, 412, 413, 422, 428),
 )
 async def replace_policy(
-    request: Request, data: JSONBody[Policy], if_match: IfMatch = None
+    request: Request, registry: NamedDependency[Registry], data: JSONBody[Policy],
+    if_match: IfMatch = None,
 ) -> Response[Policy]:
-    registry = request.app.state.registry
     expected = _expected_policy_versions(if_match)
     if not registry.policies.documents():
         # The packaged default counts as the first version, so its history starts there.
@@ -115,9 +116,9 @@ def _expected_policy_versions(if_match: str | None) -> set[str] | None:
     request_class=StrictJSONRequest,
     responses=problems(400, 401, 403, 413, 422),
 )
-async def simulate_policy(request: Request, data: JSONBody[Policy]) -> Simulation:
-    today = request.app.state.today()
-    return await anyio.to_thread.run_sync(_simulate, request.app.state.registry.path, data, today)
+async def simulate_policy(db_path: NamedDependency[Path], today: NamedDependency[dt.date],
+                          data: JSONBody[Policy]) -> Simulation:
+    return await anyio.to_thread.run_sync(_simulate, db_path, data, today)
 
 
 # The what-if and the radar read every record: seconds for a large registry, so each runs in
@@ -151,8 +152,9 @@ def _expiring(db_path: Path, today: dt.date, within: int) -> list[Expiring]:
     security=[{"BearerToken": []}],
     responses=problems(400, 401, 404),
 )
-async def tool_verdict(request: Request, record_id: FromPath[str]) -> Verdict:
-    return verdict_for(request.app.state.registry, record_id, request.app.state.today())
+async def tool_verdict(registry: NamedDependency[Registry], today: NamedDependency[dt.date],
+                       record_id: FromPath[str]) -> Verdict:
+    return verdict_for(registry, record_id, today)
 
 
 @get(
@@ -164,10 +166,10 @@ async def tool_verdict(request: Request, record_id: FromPath[str]) -> Verdict:
     responses=problems(400, 401),
 )
 async def expiring_soon(
-    request: Request, within: Annotated[int, QueryParameter(ge=0, le=3650)] = 90
+    db_path: NamedDependency[Path], today: NamedDependency[dt.date],
+    within: Annotated[int, QueryParameter(ge=0, le=3650)] = 90,
 ) -> list[Expiring]:
-    return await anyio.to_thread.run_sync(
-        _expiring, request.app.state.registry.path, request.app.state.today(), within)
+    return await anyio.to_thread.run_sync(_expiring, db_path, today, within)
 
 
 HANDLERS = [read_policy, policy_versions, replace_policy, simulate_policy, tool_verdict,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Request, Response, get, post, put
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Template
@@ -16,10 +17,12 @@ from registry.api.askers import Askers
 from registry.api.bodies import StrictJSONRequest, body_operation, struct_schema
 from registry.api.problems import problems
 from registry.api.records import MAX_PAGE, IfMatch, Offset, expected_versions
+from registry.db import Registry
 from registry.domains import name_key, parse_query
 from registry.errors import RegistryError, decode
 from registry.limits import REVIEW_LIMIT
 from registry.whitelist.pages import page_context
+from registry.whitelist.reader import PublishedWhitelist
 
 THANKS = "Bedankt. We hebben je vraag ontvangen en gaan de tool beoordelen."
 
@@ -51,13 +54,14 @@ REVIEW_UPDATE_BODY = body_operation(struct_schema(
 ))
 
 
-def ask_for_review(request: Request, data: models.ReviewRequestIn) -> None:
+def ask_for_review(request: Request, registry: Registry, askers: Askers,
+                   data: models.ReviewRequestIn) -> None:
     """Record a teacher's request; the same client asking again for the same tool on the same
     day counts once (see `registry.api.askers`)."""
     host, key = review_target(data.url, data.tool_name)
     address = REVIEW_LIMIT.identifier_for_request(request)
-    if Askers.of(request.app).first_today(address, f"host:{host}" if host else f"name:{key}"):
-        request.app.state.registry.reviews.request(data, host, key)
+    if askers.first_today(address, f"host:{host}" if host else f"name:{key}"):
+        registry.reviews.request(data, host, key)
 
 
 class ReviewRequestPage(msgspec.Struct, kw_only=True):
@@ -95,22 +99,26 @@ def cross_site(request: Request) -> bool:
       status_code=200)
 async def review_request_form(
     request: Request,
+    registry: NamedDependency[Registry],
+    askers: NamedDependency[Askers],
+    whitelist: NamedDependency[PublishedWhitelist],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template:
     if cross_site(request):
         # Another website must not ask in a visitor's name (and count once more with it).
-        return Template("geweigerd.html", status_code=403, context=page_context(request))
+        return Template("geweigerd.html", status_code=403, context=page_context(whitelist))
     fields = {k: v.strip() for k, v in data.items()
               if k in ("tool_name", "url", "school", "reason") and v.strip()}
     try:
         review = decode(fields, models.ReviewRequestIn)
     except RegistryError:
         return Template("check.html", context=page_context(
-            request, q="", answer=None, request_error=(
+            whitelist, q="", answer=None, request_error=(
                 "Vul de naam of het webadres van de tool in. Dan kunnen we hem beoordelen."),
         ))
-    ask_for_review(request, review)
-    return Template("check.html", context=page_context(request, q="", answer=None, requested=True))
+    ask_for_review(request, registry, askers, review)
+    return Template("check.html", context=page_context(whitelist, q="", answer=None,
+                                                       requested=True))
 
 
 @post(
@@ -127,9 +135,10 @@ async def review_request_form(
     request_class=StrictJSONRequest,
     responses=problems(400, 413, 422, 429),
 )
-async def request_review(request: Request, data: JSONBody[models.ReviewRequestIn]
-                         ) -> ReviewReceipt:
-    ask_for_review(request, data)
+async def request_review(request: Request, registry: NamedDependency[Registry],
+                         askers: NamedDependency[Askers],
+                         data: JSONBody[models.ReviewRequestIn]) -> ReviewReceipt:
+    ask_for_review(request, registry, askers, data)
     return ReviewReceipt(received=True, message=THANKS)
 
 
@@ -142,12 +151,12 @@ async def request_review(request: Request, data: JSONBody[models.ReviewRequestIn
     responses=problems(400, 401, 403),
 )
 async def list_review_requests(
-    request: Request,
+    registry: NamedDependency[Registry],
     status: FromQuery[models.ReviewStatus | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
     offset: Offset = 0,
 ) -> ReviewRequestPage:
-    items, total = request.app.state.registry.reviews.list(status, limit, offset)
+    items, total = registry.reviews.list(status, limit, offset)
     return ReviewRequestPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -165,12 +174,13 @@ async def list_review_requests(
 )
 async def update_review_request(
     request: Request,
+    registry: NamedDependency[Registry],
     record_id: FromPath[str],
     data: JSONBody[models.ReviewRequestUpdate],
     if_match: IfMatch = None,
 ) -> Response[models.ReviewRequest]:
     expected = expected_versions(if_match)
-    updated = request.app.state.registry.reviews.update(
+    updated = registry.reviews.update(
         record_id, data, request.state.actor, expected
     )
     return Response(updated, headers={"ETag": f'"{updated.version}"'})

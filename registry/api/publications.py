@@ -1,7 +1,7 @@
 """Publishing the whitelist (publisher) and the list of publications (any token).
 
-Wire with `*publications.HANDLERS` in `create_app`; they read `app.state.registry`,
-`app.state.whitelist_path` and `app.state.today`.
+Wire with `*publications.HANDLERS` in `create_app`; they are given `registry`, `db_path`
+(registry/api/dependencies.py), `whitelist_path` and `today` (registry/whitelist/app.py).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import anyio.to_thread
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
 from registry import auth
@@ -40,11 +41,11 @@ CONFLICT = ResponseSpec(
     security=[{"BearerToken": []}],
     responses={**problems(401, 403, 507), 409: CONFLICT},
 )
-async def create_publication(request: Request) -> Publication:
-    state = request.app.state
+async def create_publication(request: Request, db_path: NamedDependency[Path],
+                             whitelist_path: NamedDependency[Path],
+                             today: NamedDependency[dt.date]) -> Publication:
     return await anyio.to_thread.run_sync(
-        _publish, state.registry.path, state.whitelist_path, state.today(), request.state.actor
-    )
+        _publish, db_path, whitelist_path, today, request.state.actor)
 
 
 def _publish(db_path: Path, out_path: Path, today: dt.date, actor: str) -> Publication:
@@ -65,8 +66,8 @@ def _publish(db_path: Path, out_path: Path, today: dt.date, actor: str) -> Publi
     security=[{"BearerToken": []}],
     responses=problems(401),
 )
-async def list_publications(request: Request) -> list[Publication]:
-    return publications(request.app.state.registry)
+async def list_publications(registry: NamedDependency[Registry]) -> list[Publication]:
+    return publications(registry)
 
 
 HANDLERS = [create_publication, list_publications]

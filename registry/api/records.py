@@ -1,6 +1,7 @@
 """Create, read, update, archive, list and history for vendors, tools, agreements, assessments.
 
-One controller per kind, made by one factory, so the four kinds cannot drift apart.
+One controller per kind, made by one factory (from one small factory per handler), so the
+four kinds cannot drift apart.
 (No `from __future__ import annotations` here: the handlers' annotations name the kind's
 Structs from the factory's scope, and Litestar reads them at registration.)
 """
@@ -12,6 +13,8 @@ from typing import Annotated, Any
 import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from registry import auth, jsonschemas, models
@@ -126,19 +129,34 @@ def _tools_by_verdict(db_path: Path, filters: dict[str, Any], archived: str,
     return [ToolListItem(**msgspec.structs.asdict(t), verdict=verdict) for t in page], len(chosen)
 
 
-def record_controller(kind: str) -> type[Controller]:
-    """The controller of one kind of record, mounted at `/{kind}`."""
-    data_type, stored_type = KINDS[kind].input, KINDS[kind].stored
-    single = KINDS[kind].singular
+def _checked_filters(kind: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The filters given, without `verdict`; 400 for one of another kind or a wrong status."""
+    for name, value in given.items():
+        if value is not None and name not in FILTERS[kind]:
+            raise RegistryError(f"The filter '{name}' does not apply to {kind}.")
+    status = given.get("status")
+    if status is not None and status not in {s.value for s in STATUSES[kind]}:
+        allowed = ", ".join(s.value for s in STATUSES[kind])
+        raise RegistryError(f"status: '{status}' is not one of: {allowed}.")
+    return {k: v for k, v in given.items() if v is not None and k != "verdict"}
+
+
+def _page_type(kind: str) -> type[msgspec.Struct]:
+    """`<Stored>Page`: one page of a list of `kind`."""
+    stored_type = KINDS[kind].stored
     item_type = ToolListItem if kind == "tools" else stored_type
-    page_type = msgspec.defstruct(
+    return msgspec.defstruct(
         f"{stored_type.__name__}Page",
         [("items", list[item_type]), ("total", int), ("limit", int), ("offset", int)],
         kw_only=True,
     )
-    allowed_filters = FILTERS[kind]
-    body = body_operation(jsonschemas.schema(single), f"The {single}; its JSON Schema is "
-                          f"served at /api/schemas/{single}.")
+
+
+# One factory per handler, each for one kind; `record_controller` puts them together.
+# (`self` is the controller: Litestar binds the handlers to it.)
+
+def _list_handler(kind: str) -> HTTPRouteHandler:
+    allowed_filters, page_type = FILTERS[kind], _page_type(kind)
 
     def filter_of(name: str, type_: Any, **constraints: Any) -> Any:
         # Filters of other kinds are left out of this kind's document, so a client generated
@@ -146,128 +164,166 @@ def record_controller(kind: str) -> type[Controller]:
         return Annotated[type_ | None, QueryParameter(include_in_schema=name in allowed_filters,
                                                       **constraints)]
 
-    class RecordController(Controller):
-        path = f"/{kind}"
-        tags = [kind]
-        security = [{"BearerToken": []}]
-        request_class = StrictJSONRequest
-
-        @get(
-            "/",
-            guards=[auth.any_token],
-            operation_id=f"list_{kind}",
-            summary=f"List {kind}",
-            description=f"Filters: {', '.join(sorted(allowed_filters))}; archived records are "
-            "left out unless `archived` says otherwise.",
-            responses=problems(400, 401),
-        )
-        async def list_records(
-            self,
-            request: Request,
-            limit: Limit = 50,
-            offset: Offset = 0,
-            vendor: filter_of("vendor", models.Slug) = None,
-            tool: filter_of("tool", models.Slug) = None,
-            category: filter_of("category", models.Category) = None,
-            level: filter_of("level", models.Level) = None,
-            status: filter_of("status", str, enum=[s.value for s in STATUSES.get(kind, [])]
-                              or None) = None,
-            q: filter_of("q", str, max_length=200) = None,
-            verdict: filter_of("verdict", VerdictCode) = None,
-            archived: Archived = "exclude",
-        ) -> page_type:
-            given = {"vendor": vendor, "tool": tool, "category": category, "level": level,
-                     "status": status, "q": q, "verdict": verdict}
-            for name, value in given.items():
-                if value is not None and name not in allowed_filters:
-                    raise RegistryError(f"The filter '{name}' does not apply to {kind}.")
-            if status is not None and status not in {s.value for s in STATUSES[kind]}:
-                allowed = ", ".join(s.value for s in STATUSES[kind])
-                raise RegistryError(f"status: '{status}' is not one of: {allowed}.")
-            registry = request.app.state.registry
-            filters = {k: v for k, v in given.items() if v is not None and k != "verdict"}
-            if verdict is not None:
-                items, total = await anyio.to_thread.run_sync(
-                    _tools_by_verdict, registry.path, filters, archived, verdict, limit, offset,
-                    request.app.state.today())
-                return page_type(items=items, total=total, limit=limit, offset=offset)
-            items, total = registry.list(kind, limit=limit, offset=offset, archived=archived,
-                                         **filters)
-            if kind == "tools":  # verdicts are computed, not stored: only this page's
-                items = _page_of_tools(registry, items, request.app.state.today())
+    @get(
+        "/",
+        guards=[auth.any_token],
+        operation_id=f"list_{kind}",
+        summary=f"List {kind}",
+        description=f"Filters: {', '.join(sorted(allowed_filters))}; archived records are "
+        "left out unless `archived` says otherwise.",
+        responses=problems(400, 401),
+    )
+    async def list_records(
+        self,
+        registry: NamedDependency[Registry],
+        db_path: NamedDependency[Path],
+        today: NamedDependency[dt.date],
+        limit: Limit = 50,
+        offset: Offset = 0,
+        vendor: filter_of("vendor", models.Slug) = None,
+        tool: filter_of("tool", models.Slug) = None,
+        category: filter_of("category", models.Category) = None,
+        level: filter_of("level", models.Level) = None,
+        status: filter_of("status", str, enum=[s.value for s in STATUSES.get(kind, [])]
+                          or None) = None,
+        q: filter_of("q", str, max_length=200) = None,
+        verdict: filter_of("verdict", VerdictCode) = None,
+        archived: Archived = "exclude",
+    ) -> page_type:
+        filters = _checked_filters(kind, {
+            "vendor": vendor, "tool": tool, "category": category, "level": level,
+            "status": status, "q": q, "verdict": verdict})
+        if verdict is not None:
+            items, total = await anyio.to_thread.run_sync(
+                _tools_by_verdict, db_path, filters, archived, verdict, limit, offset, today)
             return page_type(items=items, total=total, limit=limit, offset=offset)
+        items, total = registry.list(kind, limit=limit, offset=offset, archived=archived,
+                                     **filters)
+        if kind == "tools":  # verdicts are computed, not stored: only this page's
+            items = _page_of_tools(registry, items, today)
+        return page_type(items=items, total=total, limit=limit, offset=offset)
 
-        @post(
-            "/",
-            guards=[auth.procurement],
-            operation_id=f"create_{single}",
-            summary=f"Create a {single}",
-            operation_class=body,
-            responses=problems(400, 401, 403, 409, 413, 422, notes={422: invalid_body(kind)}),
-        )
-        async def create_record(self, request: Request, data: JSONBody[data_type]) -> Response[stored_type]:
-            record = request.app.state.registry.create(kind, data, request.state.actor)
-            headers = etag(record) | {"Location": f"{request.url.path.rstrip('/')}/{record.id}"}
-            return Response(record, status_code=201, headers=headers)
+    return list_records
 
-        @get(
-            "/{record_id:str}",
-            guards=[auth.any_token],
-            operation_id=f"get_{single}",
-            summary=f"Read a {single} (archived ones too)",
-            responses=problems(400, 401, 404),
-        )
-        async def get_record(self, request: Request, record_id: FromPath[str]) -> Response[stored_type]:
-            record = request.app.state.registry.get(kind, record_id)
-            return Response(record, headers=etag(record))
 
-        @put(
-            "/{record_id:str}",
-            guards=[auth.procurement],
-            operation_id=f"update_{single}",
-            summary=f"Replace a {single}'s fields (needs If-Match)",
-            operation_class=body,
-            responses=problems(400, 401, 403, 404, 409, 412, 413, 422, 428,
-                               notes={422: invalid_body(kind, put=True)}),
-        )
-        async def update_record(
-            self, request: Request, record_id: FromPath[str], data: JSONBody[data_type], if_match: IfMatch = None
-        ) -> Response[stored_type]:
-            expected = expected_versions(if_match)
-            record = request.app.state.registry.update(
-                kind, record_id, data, request.state.actor, expected
-            )
-            return Response(record, headers=etag(record))
+def _create_handler(kind: str) -> HTTPRouteHandler:
+    data_type, stored_type, single = KINDS[kind].input, KINDS[kind].stored, KINDS[kind].singular
 
-        @delete(
-            "/{record_id:str}",
-            guards=[auth.procurement],
-            status_code=200,
-            operation_id=f"archive_{single}",
-            summary=f"Archive a {single}: nothing is deleted, it stays readable with its history",
-            responses=problems(400, 401, 403, 404, 409, 412, 428),
-        )
-        async def archive_record(
-            self, request: Request, record_id: FromPath[str], if_match: IfMatch = None
-        ) -> Response[stored_type]:
-            expected = expected_versions(if_match)
-            record = request.app.state.registry.archive(
-                kind, record_id, request.state.actor, expected
-            )
-            return Response(record, headers=etag(record))
+    @post(
+        "/",
+        guards=[auth.procurement],
+        operation_id=f"create_{single}",
+        summary=f"Create a {single}",
+        operation_class=_body(kind),
+        responses=problems(400, 401, 403, 409, 413, 422, notes={422: invalid_body(kind)}),
+    )
+    async def create_record(self, request: Request, registry: NamedDependency[Registry],
+                            data: JSONBody[data_type]) -> Response[stored_type]:
+        record = registry.create(kind, data, request.state.actor)
+        headers = etag(record) | {"Location": f"{request.url.path.rstrip('/')}/{record.id}"}
+        return Response(record, status_code=201, headers=headers)
 
-        @get(
-            "/{record_id:str}/history",
-            guards=[auth.any_token],
-            operation_id=f"history_{single}",
-            summary=f"The audit events of one {single}, oldest first",
-            responses=problems(400, 401, 404),
-        )
-        async def history(self, request: Request, record_id: FromPath[str]) -> list[models.Event]:
-            return request.app.state.registry.audit.history(kind, record_id)
+    return create_record
 
-    RecordController.__name__ = f"{stored_type.__name__}Controller"
-    return RecordController
+
+def _get_handler(kind: str) -> HTTPRouteHandler:
+    stored_type, single = KINDS[kind].stored, KINDS[kind].singular
+
+    @get(
+        "/{record_id:str}",
+        guards=[auth.any_token],
+        operation_id=f"get_{single}",
+        summary=f"Read a {single} (archived ones too)",
+        responses=problems(400, 401, 404),
+    )
+    async def get_record(self, registry: NamedDependency[Registry], record_id: FromPath[str]
+                         ) -> Response[stored_type]:
+        record = registry.get(kind, record_id)
+        return Response(record, headers=etag(record))
+
+    return get_record
+
+
+def _update_handler(kind: str) -> HTTPRouteHandler:
+    data_type, stored_type, single = KINDS[kind].input, KINDS[kind].stored, KINDS[kind].singular
+
+    @put(
+        "/{record_id:str}",
+        guards=[auth.procurement],
+        operation_id=f"update_{single}",
+        summary=f"Replace a {single}'s fields (needs If-Match)",
+        operation_class=_body(kind),
+        responses=problems(400, 401, 403, 404, 409, 412, 413, 422, 428,
+                           notes={422: invalid_body(kind, put=True)}),
+    )
+    async def update_record(
+        self, request: Request, registry: NamedDependency[Registry], record_id: FromPath[str],
+        data: JSONBody[data_type], if_match: IfMatch = None,
+    ) -> Response[stored_type]:
+        expected = expected_versions(if_match)
+        record = registry.update(kind, record_id, data, request.state.actor, expected)
+        return Response(record, headers=etag(record))
+
+    return update_record
+
+
+def _archive_handler(kind: str) -> HTTPRouteHandler:
+    stored_type, single = KINDS[kind].stored, KINDS[kind].singular
+
+    @delete(
+        "/{record_id:str}",
+        guards=[auth.procurement],
+        status_code=200,
+        operation_id=f"archive_{single}",
+        summary=f"Archive a {single}: nothing is deleted, it stays readable with its history",
+        responses=problems(400, 401, 403, 404, 409, 412, 428),
+    )
+    async def archive_record(
+        self, request: Request, registry: NamedDependency[Registry], record_id: FromPath[str],
+        if_match: IfMatch = None,
+    ) -> Response[stored_type]:
+        expected = expected_versions(if_match)
+        record = registry.archive(kind, record_id, request.state.actor, expected)
+        return Response(record, headers=etag(record))
+
+    return archive_record
+
+
+def _history_handler(kind: str) -> HTTPRouteHandler:
+    single = KINDS[kind].singular
+
+    @get(
+        "/{record_id:str}/history",
+        guards=[auth.any_token],
+        operation_id=f"history_{single}",
+        summary=f"The audit events of one {single}, oldest first",
+        responses=problems(400, 401, 404),
+    )
+    async def history(self, registry: NamedDependency[Registry], record_id: FromPath[str]
+                      ) -> list[models.Event]:
+        return registry.audit.history(kind, record_id)
+
+    return history
+
+
+def _body(kind: str) -> Any:
+    single = KINDS[kind].singular
+    return body_operation(jsonschemas.schema(single), f"The {single}; its JSON Schema is "
+                          f"served at /api/schemas/{single}.")
+
+
+def record_controller(kind: str) -> type[Controller]:
+    """The controller of one kind of record, mounted at `/{kind}`."""
+    handlers = {"list_records": _list_handler(kind), "create_record": _create_handler(kind),
+                "get_record": _get_handler(kind), "update_record": _update_handler(kind),
+                "archive_record": _archive_handler(kind), "history": _history_handler(kind)}
+    return type(f"{KINDS[kind].stored.__name__}Controller", (Controller,), {
+        "path": f"/{kind}",
+        "tags": [kind],
+        "security": [{"BearerToken": []}],
+        "request_class": StrictJSONRequest,
+        **handlers,
+    })
 
 
 CONTROLLERS = [record_controller(kind) for kind in KINDS]

@@ -8,11 +8,13 @@ it; `/embed` (registry/whitelist/pages.py) is the same list as a page to show in
 
 from __future__ import annotations
 
+import datetime as dt
 import urllib.parse
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import MediaType, Request, Response, get
+from litestar import MediaType, Response, get
+from litestar.di import NamedDependency
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException
 from litestar.params import FromQuery, QueryParameter
@@ -21,8 +23,8 @@ from registry.labels import CATEGORY_LABELS, LEVEL_LABELS, NOT_PUBLISHED
 from registry.limits import CHECK_LIMIT, EMBED_LIMIT
 from registry.problem import problems
 from registry.whitelist.check import CheckAnswer, PublicationRef
-from registry.whitelist.reader import NotPublished
-from registry.whitelist.stats import DayCount
+from registry.whitelist.reader import NotPublished, PublishedWhitelist
+from registry.whitelist.stats import CheckCounter, DayCount
 
 Level = Literal[tuple(LEVEL_LABELS)]
 Category = Literal[tuple(CATEGORY_LABELS)]
@@ -41,15 +43,17 @@ def not_published() -> HTTPException:
     cache_control=None,
 )
 async def check(
-    request: Request,
+    whitelist: NamedDependency[PublishedWhitelist],
+    stats: NamedDependency[CheckCounter],
+    today: NamedDependency[dt.date],
     q: Annotated[str, QueryParameter(min_length=1, max_length=4000,
                                      description="A URL (with or without https://) or a name.")],
 ) -> Response[CheckAnswer]:
     try:
-        status, answer = request.app.state.whitelist.check_json(q)
+        status, answer = whitelist.check_json(q)
     except NotPublished:
         raise not_published() from None
-    request.app.state.stats.count(request.app.state.today(), status)
+    stats.count(today, status)
     return Response(answer, media_type=MediaType.JSON)
 
 
@@ -64,8 +68,8 @@ async def check(
     security=[{"BearerToken": []}],
     responses=problems(401),
 )
-async def stats(request: Request) -> list[DayCount]:
-    return request.app.state.stats.days()
+async def stats(stats: NamedDependency[CheckCounter]) -> list[DayCount]:
+    return stats.days()
 
 
 class EmbedTool(msgspec.Struct, kw_only=True):
@@ -89,10 +93,9 @@ class EmbedFeed(msgspec.Struct, kw_only=True):
     tools: list[EmbedTool]
 
 
-def allowed_tools(request: Request, level: str | None, category: str | None
+def allowed_tools(whitelist: PublishedWhitelist, level: str | None, category: str | None
                   ) -> tuple[PublicationRef, list[EmbedTool]]:
     """The allowed tools by name, and the publication they come from; raises NotPublished."""
-    whitelist = request.app.state.whitelist
     publication = whitelist.publication()
     tools = [
         EmbedTool(
@@ -116,12 +119,12 @@ def allowed_tools(request: Request, level: str | None, category: str | None
     cache_control=CacheControlHeader(max_age=300, public=True),
 )
 async def embed_tools(
-    request: Request,
+    whitelist: NamedDependency[PublishedWhitelist],
     level: FromQuery[Level | None] = None,
     category: FromQuery[Category | None] = None,
 ) -> EmbedFeed:
     try:
-        publication, tools = allowed_tools(request, level, category)
+        publication, tools = allowed_tools(whitelist, level, category)
     except NotPublished:
         raise not_published() from None
     return EmbedFeed(publication=publication, level=level, category=category, tools=tools)

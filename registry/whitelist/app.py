@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from litestar import Litestar, asgi, get
+from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -28,6 +30,35 @@ DEFAULT_CACHE_MB = 24
 @get("/api/health", include_in_schema=True, tags=["status"], summary="Is the service up?")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+# What the read wing's handlers are given by name (Litestar dependency injection). Each only
+# looks up what `ReadWing.install` and the app's `today` keep in the app's state, on the event
+# loop (`sync_to_thread=False`): cheap, and never in the thread pool.
+
+def provide_whitelist(state: State) -> PublishedWhitelist:
+    return state.whitelist
+
+
+def provide_whitelist_path(state: State) -> Path:
+    return state.whitelist_path
+
+
+def provide_stats(state: State) -> CheckCounter:
+    return state.stats
+
+
+def provide_today(state: State) -> dt.date:
+    return state.today()
+
+
+DEPENDENCIES = {
+    "whitelist": Provide(provide_whitelist, sync_to_thread=False),
+    "whitelist_path": Provide(provide_whitelist_path, sync_to_thread=False),
+    "stats": Provide(provide_stats, sync_to_thread=False),
+    "today": Provide(provide_today, sync_to_thread=False),
+}
+"""For every app that serves the read wing (`create_app` too)."""
 
 
 @dataclass
@@ -57,7 +88,7 @@ class ReadWing:
     """The check statistics: only for an app that puts a token guard on them."""
 
     def install(self, app: Litestar) -> None:
-        """Keep the read wing's parts in the app's state, where its handlers look."""
+        """Keep the read wing's parts in the app's state, where `DEPENDENCIES` look."""
         app.state.whitelist = self.whitelist
         app.state.whitelist_path = self.whitelist.path
         app.state.datasette = self.datasette
@@ -102,6 +133,7 @@ def create_read_app(whitelist_path: Path, *, cache_mb: int = DEFAULT_CACHE_MB,
         openapi_config=None,
         on_shutdown=[close],
         stores=limits.stores(),
+        dependencies=DEPENDENCIES,
     )
     wing.install(app)
     app.state.today = today

@@ -8,11 +8,13 @@ third-party assets (registry/headers.py makes the browser refuse any).
 
 from __future__ import annotations
 
+import datetime as dt
 import urllib.parse
 from pathlib import Path
 from typing import Annotated
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from litestar.datastructures import CacheControlHeader
 from litestar.params import QueryParameter
 from litestar.response import Template
@@ -28,7 +30,8 @@ from registry.labels import (
 from registry.limits import CHECK_LIMIT, EMBED_LIMIT
 from registry.published import DATABASE
 from registry.whitelist.api import allowed_tools
-from registry.whitelist.reader import NotPublished
+from registry.whitelist.reader import NotPublished, PublishedWhitelist
+from registry.whitelist.stats import CheckCounter
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -40,10 +43,10 @@ ICONS = {code: words.icon for code, words in VERDICT_WORDS.items()}
 FAVICON = (STATIC / "favicon.svg").read_bytes()
 
 
-def page_context(request: Request, **extra) -> dict:
+def page_context(whitelist: PublishedWhitelist, **extra) -> dict:
     """What every page shows: the publication, the verdicts' words, the whitelist's address."""
     try:
-        publication = request.app.state.whitelist.publication()
+        publication = whitelist.publication()
     except NotPublished:
         publication = None
     return {
@@ -60,22 +63,24 @@ def page_context(request: Request, **extra) -> dict:
 
 @get("/", include_in_schema=False, middleware=[CHECK_LIMIT.middleware])
 async def check_page(
-    request: Request, q: Annotated[str | None, QueryParameter(max_length=4000)] = None
+    whitelist: NamedDependency[PublishedWhitelist], stats: NamedDependency[CheckCounter],
+    today: NamedDependency[dt.date],
+    q: Annotated[str | None, QueryParameter(max_length=4000)] = None,
 ) -> Template:
     answer = None
     if q and q.strip():
         try:
-            answer = request.app.state.whitelist.check(q)
+            answer = whitelist.check(q)
         except NotPublished:
             answer = None
         else:
-            request.app.state.stats.count(request.app.state.today(), answer.status)
-    return Template("check.html", context=page_context(request, q=q or "", answer=answer))
+            stats.count(today, answer.status)
+    return Template("check.html", context=page_context(whitelist, q=q or "", answer=answer))
 
 
 @get("/uitleg", include_in_schema=False)
-async def explanation_page(request: Request) -> Template:
-    return Template("uitleg.html", context=page_context(request))
+async def explanation_page(whitelist: NamedDependency[PublishedWhitelist]) -> Template:
+    return Template("uitleg.html", context=page_context(whitelist))
 
 
 def _choice(niveau: str | None, categorie: str | None) -> tuple[str | None, str | None, str | None]:
@@ -108,7 +113,7 @@ def embed_url(level: str | None, category: str | None) -> str:
 
 @get("/embed", include_in_schema=False, middleware=[EMBED_LIMIT.middleware])
 async def embed_page(
-    request: Request,
+    whitelist: NamedDependency[PublishedWhitelist],
     niveau: Annotated[str | None, QueryParameter(max_length=20)] = None,
     categorie: Annotated[str | None, QueryParameter(max_length=40)] = None,
 ) -> Template:
@@ -116,7 +121,7 @@ async def embed_page(
     status, publication, tools = 400 if problem else 200, None, []
     if problem is None:
         try:
-            publication, tools = allowed_tools(request, level, category)
+            publication, tools = allowed_tools(whitelist, level, category)
         except NotPublished:
             status = 503
             problem = NOT_PUBLISHED
@@ -131,13 +136,14 @@ async def embed_page(
 @get("/insluiten", include_in_schema=False)
 async def embed_help_page(
     request: Request,
+    whitelist: NamedDependency[PublishedWhitelist],
     niveau: Annotated[str | None, QueryParameter(max_length=20)] = None,
     categorie: Annotated[str | None, QueryParameter(max_length=40)] = None,
 ) -> Template:
     level, category, problem = _choice(niveau, categorie)
     origin = str(request.base_url).rstrip("/")
     return Template("insluiten.html", context=page_context(
-        request, level=level, category=category, problem=problem, levels=LEVELS,
+        whitelist, level=level, category=category, problem=problem, levels=LEVELS,
         categories=CATEGORIES, origin=origin, embed_path=embed_url(level, category),
         title=_title(level, category),
     ))
