@@ -22,7 +22,7 @@ from registry.problem import exception_handlers
 from registry.whitelist import api, pages
 from registry.whitelist.mount import DEFAULT_PUBLIC_URL, DatasetteMount
 from registry.whitelist.reader import PublishedWhitelist
-from registry.whitelist.stats import CheckCounter
+from registry.whitelist.stats import CheckCounter, Checking
 
 DEFAULT_CACHE_MB = 24
 
@@ -52,11 +52,16 @@ def provide_today(state: State) -> dt.date:
     return state.today()
 
 
+def provide_checking(state: State) -> Checking:
+    return Checking(state.whitelist, state.stats, state.today())
+
+
 DEPENDENCIES = {
     "whitelist": Provide(provide_whitelist, sync_to_thread=False),
     "whitelist_path": Provide(provide_whitelist_path, sync_to_thread=False),
     "stats": Provide(provide_stats, sync_to_thread=False),
     "today": Provide(provide_today, sync_to_thread=False),
+    "checking": Provide(provide_checking, sync_to_thread=False),
 }
 """For every app that serves the read wing (`create_app` too)."""
 

@@ -8,7 +8,6 @@ third-party assets (registry/headers.py makes the browser refuse any).
 
 from __future__ import annotations
 
-import datetime as dt
 import urllib.parse
 from pathlib import Path
 from typing import Annotated
@@ -31,7 +30,7 @@ from registry.limits import CHECK_LIMIT, EMBED_LIMIT
 from registry.published import DATABASE
 from registry.whitelist.api import allowed_tools
 from registry.whitelist.reader import NotPublished, PublishedWhitelist
-from registry.whitelist.stats import CheckCounter
+from registry.whitelist.stats import Checking
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -63,19 +62,19 @@ def page_context(whitelist: PublishedWhitelist, **extra) -> dict:
 
 @get("/", include_in_schema=False, middleware=[CHECK_LIMIT.middleware])
 async def check_page(
-    whitelist: NamedDependency[PublishedWhitelist], stats: NamedDependency[CheckCounter],
-    today: NamedDependency[dt.date],
+    checking: NamedDependency[Checking],
     q: Annotated[str | None, QueryParameter(max_length=4000)] = None,
 ) -> Template:
     answer = None
     if q and q.strip():
         try:
-            answer = whitelist.check(q)
+            answer = checking.whitelist.check(q)
         except NotPublished:
             answer = None
         else:
-            stats.count(today, answer.status)
-    return Template("check.html", context=page_context(whitelist, q=q or "", answer=answer))
+            checking.count(answer.status)
+    return Template("check.html", context=page_context(checking.whitelist, q=q or "",
+                                                        answer=answer))
 
 
 @get("/uitleg", include_in_schema=False)
