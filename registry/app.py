@@ -16,9 +16,11 @@ from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 
-from registry import auth, headers, limits
+from registry import auth, backoffice, headers, limits
 from registry import db as storage
 from registry.api import answer_options_with_every_method
 from registry.api import imports as imports_api
@@ -30,9 +32,12 @@ from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.records import CONTROLLERS
 from registry.clock import clock_from_env
 from registry.published import default_whitelist_path
-from registry.whitelist.app import DEFAULT_CACHE_MB, create_read_app, health, read_wing, templates
+from registry.whitelist.app import DEFAULT_CACHE_MB, create_read_app, health, read_wing
 from registry.whitelist.app import DEPENDENCIES as READ_DEPENDENCIES
 from registry.whitelist.mount import DEFAULT_PUBLIC_URL
+from registry.whitelist.pages import TEMPLATES as PUBLIC_TEMPLATES
+
+BACKOFFICE = Path(backoffice.__file__).parent
 
 DOCS_ASSETS = "/api/docs/assets"
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -146,15 +151,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
         directories=[Path(swagger_ui_bundle.swagger_ui_path)],
         include_in_schema=False,
     )
+    backoffice_static = create_static_files_router(
+        path="/beheer/static", directories=[BACKOFFICE / "static"], include_in_schema=False)
     app = Litestar(
         route_handlers=[
-            health, docs_assets, *wing.handlers,
+            health, docs_assets, backoffice_static, *backoffice.HANDLERS, *wing.handlers,
             Router("/", guards=[auth.any_token], route_handlers=wing.staff_handlers),
             Router("/api", route_handlers=CONTROLLERS),
             *policy_api.HANDLERS, *public_api.HANDLERS, *imports_api.HANDLERS,
             *publications_api.HANDLERS,
         ],
-        template_config=templates(),
+        # The public pages' templates and the back office's (under beheer/).
+        template_config=TemplateConfig(directory=[PUBLIC_TEMPLATES, BACKOFFICE / "templates"],
+                                       engine=JinjaTemplateEngine),
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[headers.before_send],
         openapi_config=_docs(),
