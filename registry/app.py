@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import swagger_ui_bundle
+from argon2 import PasswordHasher
 from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -30,6 +32,7 @@ from registry.api import public as public_api
 from registry.api.dependencies import DEPENDENCIES
 from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.records import CONTROLLERS
+from registry.backoffice.sessions import Protection
 from registry.clock import clock_from_env
 from registry.published import default_whitelist_path
 from registry.whitelist.app import DEFAULT_CACHE_MB, create_read_app, health, read_wing
@@ -43,6 +46,9 @@ DOCS_ASSETS = "/api/docs/assets"
 DEFAULT_MAX_BODY = 1024 * 1024
 ENV_CACHE_MB = "REGISTRY_CACHE_MB"
 ENV_PUBLIC_URL = "REGISTRY_PUBLIC_URL"
+ENV_OIDC_ISSUER = "REGISTRY_OIDC_ISSUER"
+ENV_OIDC_CLIENT_ID = "REGISTRY_OIDC_CLIENT_ID"
+ENV_OIDC_CLIENT_SECRET = "REGISTRY_OIDC_CLIENT_SECRET"
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,17 @@ class Settings:
     public_url: str = DEFAULT_PUBLIC_URL
     """Where visitors reach the app (`https://lijst.example.nl`): the whitelist's absolute
     links start with it, never with the Host a request claims."""
+    oidc_issuer: str = ""
+    """Staff sign-in through their institution (OpenID Connect: SURFconext, Entree), such as
+    `https://connect.surfconext.nl`; off unless issuer, client id and secret are all set."""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    session_idle_minutes: int = 30
+    """A back-office session ends after this long without a request."""
+    wall_clock: Callable[[], float] = time.time
+    """Seconds since the epoch, for back-office sessions and sign-in throttling; tests move it."""
+    password_hasher: PasswordHasher = field(default_factory=PasswordHasher, repr=False)
+    """argon2id with argon2-cffi's defaults (about 0.7 s a hash); tests pass cheaper ones."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -71,7 +88,10 @@ class Settings:
         return cls(db_path=db_path, whitelist_path=default_whitelist_path(db_path), demo=False,
                    today=clock_from_env(),
                    cache_mb=int(os.environ.get(ENV_CACHE_MB, DEFAULT_CACHE_MB)),
-                   public_url=os.environ.get(ENV_PUBLIC_URL, DEFAULT_PUBLIC_URL))
+                   public_url=os.environ.get(ENV_PUBLIC_URL, DEFAULT_PUBLIC_URL),
+                   oidc_issuer=os.environ.get(ENV_OIDC_ISSUER, ""),
+                   oidc_client_id=os.environ.get(ENV_OIDC_CLIENT_ID, ""),
+                   oidc_client_secret=os.environ.get(ENV_OIDC_CLIENT_SECRET, ""))
 
 
     @property
@@ -140,12 +160,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
         prepare(settings)
         app.state.registry = storage.Registry(settings.db_path)
         app.state.today = settings.today
+        app.state.settings = settings  # the back office reads its OIDC settings here
+        protection.open(app.state.registry)
+        app.state.backoffice = protection
 
     def close_registry(app: Litestar) -> None:
         app.state.registry.close()
         app.state.whitelist.close()
 
     wing = read_wing(settings.whitelist, settings.cache_mb, settings.public_url)
+    # The back office's sessions and CSRF protection; its cookies are Secure behind https.
+    protection = Protection(idle_seconds=settings.session_idle_minutes * 60,
+                            secure=settings.public_url.lower().startswith("https://"),
+                            clock=settings.wall_clock, hasher=settings.password_hasher)
     docs_assets = create_static_files_router(
         path=DOCS_ASSETS,
         directories=[Path(swagger_ui_bundle.swagger_ui_path)],
@@ -155,7 +182,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         path="/beheer/static", directories=[BACKOFFICE / "static"], include_in_schema=False)
     app = Litestar(
         route_handlers=[
-            health, docs_assets, backoffice_static, *backoffice.HANDLERS, *wing.handlers,
+            health, docs_assets, backoffice_static, backoffice.router(protection), *wing.handlers,
             Router("/", guards=[auth.any_token], route_handlers=wing.staff_handlers),
             Router("/api", route_handlers=CONTROLLERS),
             *policy_api.HANDLERS, *public_api.HANDLERS, *imports_api.HANDLERS,
@@ -170,7 +197,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[open_registry],
         on_shutdown=[close_registry],
         request_max_body_size=settings.max_body_size,
-        stores=limits.stores(),
+        stores={**limits.stores(), **protection.stores()},
         dependencies={**READ_DEPENDENCIES, **DEPENDENCIES},
     )
     answer_options_with_every_method(app)

@@ -5,7 +5,10 @@ token lookup would share the SQLite connection with a write on the event loop (s
 sporadic SQLITE_BUSY_SNAPSHOT under load).
 
 Tokens are looked up by the SHA-256 of the secret (`registry.tokens.for_secret`); the secret
-itself is never stored. A `publisher` may do everything a `procurement` token may.
+itself is never stored. Roles include the ones before them (`includes`): a `publisher` may
+do everything a `procurement` token may, an `admin` everything a `publisher` may. Tokens are
+for machines and get `TOKEN_ROLES` only: managing people and tokens is done by signed-in
+admins in the back office.
 """
 
 from __future__ import annotations
@@ -16,10 +19,16 @@ from litestar.handlers.base import BaseRouteHandler
 
 from registry.models import Role
 
-ROLES_ALLOWED = {
-    Role.procurement: {Role.procurement, Role.publisher},
-    Role.publisher: {Role.publisher},
-}
+RANKS = {Role.procurement: 1, Role.publisher: 2, Role.admin: 3}
+TOKEN_ROLES = (Role.procurement, Role.publisher)
+
+
+def includes(has: Role, needed: Role) -> bool:
+    """Whether the role `has` may do what `needed` may (procurement < publisher < admin)."""
+    return RANKS[Role(has)] >= RANKS[Role(needed)]
+
+
+ROLES_ALLOWED = {needed: {has for has in Role if includes(has, needed)} for needed in Role}
 
 
 def authenticate(connection: ASGIConnection) -> tuple[str, Role]:

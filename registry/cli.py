@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from registry import db as storage
+from registry.auth import TOKEN_ROLES
 from registry.errors import RegistryError
 from registry.models import Role
 from registry.store.kinds import KINDS
@@ -83,7 +84,8 @@ def main() -> None:
     """Registry of learning tools that meet the Dutch schools' privacy minimum standards.
 
     Start with `registry serve`: it creates the database with fictional demo data on first
-    start and serves the API (/api) and its docs (/api/docs).
+    start and serves the API (/api) and its docs (/api/docs). Staff work in the back office
+    (/beheer); create its first admin with `registry user create`.
     """
 
 
@@ -112,7 +114,16 @@ def main() -> None:
 )
 def serve(db_path: Path, host: str, port: int, workers: int, demo: bool, cache_mb: int,
           public_url: str | None) -> None:
-    """Run the registry: API under /api, interactive API docs at /api/docs."""
+    """Run the registry: API under /api, interactive API docs at /api/docs.
+
+    \b
+    Staff sign-in through SURFconext or Entree (OpenID Connect) is on when these are set:
+      REGISTRY_OIDC_ISSUER         the provider, such as https://connect.surfconext.nl
+      REGISTRY_OIDC_CLIENT_ID      this service's client id at the provider
+      REGISTRY_OIDC_CLIENT_SECRET  its secret (an environment variable, never an option:
+                                   the process list shows options to every user)
+    Register PUBLIC_URL/beheer/oidc/terug as the redirect URI.
+    """
     from granian import Granian
 
     from registry.app import ENV_PUBLIC_URL, Settings, prepare
@@ -133,6 +144,7 @@ def serve(db_path: Path, host: str, port: int, workers: int, demo: bool, cache_m
     console.print(f"Whitelist: {settings.whitelist}")
     console.print(f"Serving on http://{host}:{port}/  (whitelist: http://{host}:{port}/lijst/, "
                   f"API docs: http://{host}:{port}/api/docs)")
+    console.print(_back_office_line(db_path, public_url), markup=False, highlight=False)
     os.environ[storage.ENV_DB] = str(db_path)
     os.environ["REGISTRY_WHITELIST"] = str(settings.whitelist)
     os.environ["REGISTRY_CACHE_MB"] = str(cache_mb)
@@ -148,6 +160,20 @@ def serve(db_path: Path, host: str, port: int, workers: int, demo: bool, cache_m
     ).serve()
 
 
+def _back_office_line(db_path: Path, public_url: str) -> str:
+    """Where staff sign in, and on a database without accounts how to make the first admin."""
+    registry = storage.Registry(db_path)
+    try:
+        admins = [a for a in registry.accounts.list() if a.role == Role.admin and not a.disabled]
+    finally:
+        registry.close()
+    line = f"Back office: {public_url.rstrip('/')}/beheer/inloggen"
+    if not admins:
+        line += (" (no admin yet: create one with `registry user create EMAIL --name NAME "
+                 "--role admin`)")
+    return line
+
+
 def _summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in counts.items())
 
@@ -161,7 +187,7 @@ def token() -> None:
 @db_option
 @click.option("--name", required=True, help="Who or what uses the token; shown in the audit log.")
 @click.option(
-    "--role", required=True, type=click.Choice([r.value for r in Role]),
+    "--role", required=True, type=click.Choice([r.value for r in TOKEN_ROLES]),
     help="procurement: records; publisher: also publications and policy.",
 )
 def token_create(db_path: Path, name: str, role: str) -> None:
@@ -190,6 +216,96 @@ def token_revoke(db_path: Path, name_or_id: str) -> None:
     """Revoke a token by name or id; it stops working at once."""
     revoked = open_registry(db_path).tokens.revoke(name_or_id)
     console.print(f"Revoked token '{revoked.name}'.")
+
+
+# --- staff accounts of the back office ---------------------------------------------------------
+
+STAFF_ROLES = click.Choice([r.value for r in Role])
+
+
+@main.group()
+def user() -> None:
+    """Create, list and disable staff accounts of the back office (/beheer).
+
+    Roles: procurement (records), publisher (also publishing and the policy), admin (also
+    accounts and API tokens, in the back office). Create the first admin here; admins then
+    approve and manage the others at /beheer/accounts.
+    """
+
+
+def _actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in some containers
+        return "cli"
+
+
+def _checked_password(value: str) -> str:
+    from registry.store.accounts import password_problem
+
+    if problem := password_problem(value):
+        raise click.UsageError(problem)
+    return value
+
+
+@user.command("create")
+@db_option
+@click.argument("email")
+@click.option("--name", required=True, help="The person's name, as colleagues see it.")
+@click.option("--role", required=True, type=STAFF_ROLES,
+              help="procurement: records; publisher: also publishing; admin: also accounts "
+                   "and tokens.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (for scripts) "
+                   "instead of asking for it twice.")
+def user_create(db_path: Path, email: str, name: str, role: str, password_stdin: bool) -> None:
+    """Create an account that signs in at /beheer/inloggen with EMAIL and a password.
+
+    The password needs at least 12 characters and must not be a common one; only its argon2id
+    hash is stored.
+    """
+    from registry.store.accounts import password_problem
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if problem := password_problem(password):
+            raise RegistryError(problem)
+    else:  # asked again until it is good enough
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True,
+                                value_proc=_checked_password)
+    try:
+        created = open_registry(db_path).accounts.create(email, name, Role(role), password,
+                                                         _actor())
+    except RegistryError as exc:  # its one sentence says it all: no field lines
+        raise RegistryError(exc.detail) from None
+    console.print(f"Created account '{created.email}' ({created.role}). Sign in at "
+                  "/beheer/inloggen.", markup=False, highlight=False)
+
+
+@user.command("list")
+@db_option
+def user_list(db_path: Path) -> None:
+    """List accounts: e-mail, name, role (none: waiting for approval), status, last sign-in."""
+    table = Table("email", "name", "role", "status", "last sign-in")
+    for a in open_registry(db_path).accounts.list():
+        status = "disabled" if a.disabled else "waiting" if a.role is None else "active"
+        table.add_row(a.email, a.name, a.role or "", status, (a.last_signin_at or "")[:19])
+    console.print(table)
+
+
+@user.command("disable")
+@db_option
+@click.argument("email")
+def user_disable(db_path: Path, email: str) -> None:
+    """Disable the account of EMAIL: it can no longer sign in, and its sessions end at once."""
+    registry = open_registry(db_path)
+    found = registry.accounts.by_email(email)
+    if found is None:
+        raise RegistryError(f"No account with the e-mail address '{email.strip().lower()}'.")
+    registry.accounts.disable(found.id, _actor())
+    console.print(f"Disabled account '{found.email}'.", markup=False, highlight=False)
 
 
 # --- import and export -----------------------------------------------------------------------

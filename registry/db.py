@@ -1,11 +1,12 @@
 """The registry database: `Registry`, the one entry object of the write side.
 
 A Registry owns its connection (a `Store`) and the parts that work on it, each given what
-it needs: `audit` (the hash-chained log), `tokens`, `policies`, `reviews` (teachers' review
+it needs: `audit` (the hash-chained log), `tokens`, `accounts` and `sessions` (the back
+office's staff and their sign-ins), `policies`, `reviews` (teachers' review
 requests), `publications` and `file` (checks and backup). The records themselves, whose
 kinds are declared in `registry.store.kinds`, are the Registry's own: `create`, `update`,
-`archive`, `get`, `list`, `all`. Every write takes the write lock up front and commits the
-change together with its audit event, or nothing at all.
+`archive`, `restore`, `get`, `list`, `all`. Every write takes the write lock up front and
+commits the change together with its audit event, or nothing at all.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlite_utils import Database
 from registry import models
 from registry.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from registry.migrations import migrations
+from registry.store.accounts import Accounts
 from registry.store.audit import AuditLog, event_row
 from registry.store.connection import Store, connect, connect_read_only
 from registry.store.files import DatabaseFile
@@ -32,6 +34,7 @@ from registry.store.records import fetch, read, read_all, read_by_id
 from registry.store.references import check_references
 from registry.store.reviews import ReviewRequests
 from registry.store.rows import doc_row, now, to_builtins
+from registry.store.sessions import Sessions
 from registry.store.tokens import Tokens
 
 ENV_DB = "REGISTRY_DB"
@@ -56,6 +59,8 @@ class Registry:
         self.store = Store(self.db)
         self.audit = AuditLog(self.store)
         self.tokens = Tokens(self.store)
+        self.accounts = Accounts(self.store, self.audit)
+        self.sessions = Sessions(self.store)
         self.policies = Policies(self.store, self.audit)
         self.reviews = ReviewRequests(self.store, self.audit)
         self.publications = Publications(self.store, self.audit)
@@ -216,13 +221,31 @@ class Registry:
             self.audit.record("archive", kind, record, before, actor, None)
         return record
 
+    def restore(
+        self, kind: str, record_id: str, actor: str, expected_version: Collection[int] | None
+    ):
+        """Bring an archived record back: a new version, recorded in the audit log as
+        `restore`, as archiving it was."""
+        declared = KINDS[kind]
+        with self.write() as db:
+            before = self.get(kind, record_id)
+            _check_version(declared, before, expected_version)
+            if before.archived_at is None:
+                raise Conflict(f"The {declared.singular} '{record_id}' is not archived.")
+            record = msgspec.convert(
+                to_builtins(before) | {"version": before.version + 1, "updated_at": now(),
+                                       "archived_at": None},
+                type(before),
+            )
+            doc = to_builtins(record)
+            db[declared.table].update(record_id, {name: doc[name] for name in (
+                "version", "updated_at", "archived_at")})
+            self.audit.record("restore", kind, record, before, actor, None)
+        return record
+
     def _current(self, kind: Kind, record_id: str, expected_version: Collection[int] | None):
         before = self.get(kind.name, record_id)
-        if expected_version is not None and before.version not in expected_version:
-            raise PreconditionFailed(
-                f"The {kind.singular} '{record_id}' is at version {before.version}, not the one "
-                "in If-Match: someone changed it. Read it again and redo your change."
-            )
+        _check_version(kind, before, expected_version)
         if before.archived_at is not None:
             raise Conflict(
                 f"The {kind.singular} '{record_id}' is archived and can no longer change."
@@ -247,6 +270,14 @@ class Registry:
                                   [data.id])
             self.store.insert_many(link.table, [{link.owner: data.id, link.item: item}
                                                 for item in getattr(data, link.field)])
+
+
+def _check_version(kind: Kind, record: Any, expected_version: Collection[int] | None) -> None:
+    if expected_version is not None and record.version not in expected_version:
+        raise PreconditionFailed(
+            f"The {kind.singular} '{record.id}' is at version {record.version}, not the one "
+            "in If-Match: someone changed it. Read it again and redo your change."
+        )
 
 
 def _conditions(kind: Kind, filters: dict[str, str | None]) -> tuple[list[str], list]:

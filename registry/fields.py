@@ -158,8 +158,11 @@ class Risk(StrEnum):
 
 
 class Role(StrEnum):
+    """Staff roles, each including the ones before it: procurement < publisher < admin."""
+
     procurement = "procurement"
     publisher = "publisher"
+    admin = "admin"
 
 
 class ReviewStatus(StrEnum):

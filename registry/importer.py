@@ -156,10 +156,13 @@ def _lookup(registry: Registry, checked: Checked, first: dict) -> dict[str, dict
     wanted = {kind: set(first[kind]) for kind in KINDS}
     for kind in KINDS.values():
         for ref in kind.references:
+            ids = wanted[ref.target]
             for obj in checked.raw[kind.name]:
                 value = value_of(obj, ref.field)
-                ids = (value if isinstance(value, list) else []) if ref.many else [value]
-                wanted[ref.target].update(i for i in ids if isinstance(i, str))
+                if isinstance(value, str) and not ref.many:
+                    ids.add(value)
+                elif isinstance(value, list) and ref.many:
+                    ids.update(i for i in value if isinstance(i, str))
     return {kind: registry.records_by_id(kind, wanted[kind]) for kind in KINDS}
 
 
@@ -176,6 +179,8 @@ def _reference_errors(checked: Checked, stored: dict) -> list[FieldError]:
 
     errors = []
     for kind in KINDS.values():
+        if not kind.references:
+            continue
         for i, obj in enumerate(checked.raw[kind.name]):
             for path, message in reference_errors(kind, obj, find, unknowable=checked.broken,
                                                   where=" in this file or in the registry"):

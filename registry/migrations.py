@@ -128,3 +128,52 @@ def m0002_audit(db: Database) -> None:
         },
         pk="version",
     )
+
+
+@migrations(name="0003_accounts_sessions")
+def m0003_accounts_sessions(db: Database) -> None:
+    """Staff accounts of the back office, their sessions, failed sign-ins (for throttling,
+    shared by every worker process) and the secrets every worker must agree on."""
+    import secrets
+
+    db["accounts"].create(
+        {
+            "id": str, "email": str, "name": str, "role": str, "password_hash": str,
+            "oidc_issuer": str, "oidc_subject": str, "disabled_at": str, "created_at": str,
+            "last_signin_at": str, "version": int,
+        },
+        pk="id",
+        not_null={"email", "name", "created_at", "version"},
+    )
+    db["accounts"].create_index(["email"], unique=True)
+    # NULLs are distinct in a UNIQUE index: accounts without an OIDC identity do not clash.
+    db["accounts"].create_index(["oidc_issuer", "oidc_subject"], unique=True)
+    # `id` is the SHA-256 of the session id in the cookie: a copy of the database holds no
+    # session anyone could use.
+    db["sessions"].create({"id": str, "data": bytes, "expires_at": float}, pk="id",
+                          not_null={"data"})
+    db["sessions"].create_index(["expires_at"])
+    db["signin_failures"].create({"key": str, "at": float}, not_null={"key", "at"})
+    db["signin_failures"].create_index(["key", "at"])
+    db["secrets"].create({"name": str, "value": str}, pk="name", not_null={"value"})
+    db["secrets"].insert({"name": "csrf", "value": secrets.token_hex(32)})
+
+
+@migrations(name="0004_list_indexes")
+def m0004_list_indexes(db: Database) -> None:
+    """The back office's lists at 100,000 tools: names found by their first letters whatever
+    their case, and a page of live (or of archived) records counted and read in id order.
+
+    The indexes of live records are partial (`WHERE archived_at IS NULL`) on purpose: an
+    index that starts with `archived_at`, which nearly every row shares, looks selective to
+    SQLite's planner, which then took it over the index of a tool's assessments, say."""
+    for table in ("vendors", "tools"):
+        db.execute(f"CREATE INDEX {table}_name_nocase ON {table} (name COLLATE NOCASE)")
+    for table in ("vendors", "tools", "agreements", "assessments"):
+        db.execute(f"CREATE INDEX {table}_live ON {table} (id) WHERE archived_at IS NULL")
+        db.execute(f"CREATE INDEX {table}_archived ON {table} (id) WHERE archived_at IS NOT NULL")
+    # Filters that match thousands of rows: their page comes in id order from the index.
+    for table, column in (("tools", "category"), ("agreements", "status"),
+                          ("assessments", "status")):
+        db.execute(f"CREATE INDEX {table}_{column}_live ON {table} ({column}, id) "
+                   "WHERE archived_at IS NULL")

@@ -290,7 +290,8 @@ class Event(Base, kw_only=True):
     id: int
     at: dt.datetime
     actor: str
-    action: Literal["create", "update", "archive", "import", "replace_policy", "link", "close"]
+    action: Literal["create", "update", "archive", "restore", "import", "replace_policy",
+                    "link", "close"]
     kind: str
     record_id: str
     version: int

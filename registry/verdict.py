@@ -156,7 +156,9 @@ def evaluate(
         raise ValueError(f"an agreement passed for tool {tool.id!r} does not cover it")
     if any(a.tool_id != tool.id for a in assessments):
         raise ValueError(f"an assessment passed for tool {tool.id!r} is about another tool")
-    code, conditions, reasons = _judge(tool, agreements, assessments, policy.rules, today)
+    fixed = _Fixed(tool, assessments, policy.rules)
+    judged = _judge(tool, agreements, policy.rules, today, fixed)
+    code, conditions, reasons = judged
     return Verdict(
         code=code,
         label=code.label,
@@ -164,23 +166,39 @@ def evaluate(
         reasons=reasons,
         policy_version=policy.version,
         evaluated_on=today,
-        valid_until=_changes_on(tool, agreements, assessments, policy.rules, today),
+        valid_until=_changes_on(tool, agreements, assessments, policy.rules, today, judged,
+                                fixed),
     )
 
 
-def _judge(tool, agreements, assessments, rules: Rules, today):
-    kinds = set(rules.assessment.accepted_kinds)
-    relevant = [a for a in assessments if a.kind in kinds]
-    finals = [a for a in relevant if a.status == AssessmentStatus.final]
-    latest = max(finals, key=lambda a: (a.assessed_on, a.id), default=None)
+class _Fixed:
+    """What `_judge` finds the same on every day: the assessment that counts, whether a
+    draft is open, and the reasons of the rules that do not look at the date. Worked out
+    once per tool: `_changes_on` judges a tool again on each day it might change."""
+
+    __slots__ = ("latest", "draft_open", "pseudonymisation", "residual_risk", "data_location")
+
+    def __init__(self, tool, assessments, rules: Rules):
+        kinds = set(rules.assessment.accepted_kinds)
+        relevant = [a for a in assessments if a.kind in kinds]
+        finals = [a for a in relevant if a.status == AssessmentStatus.final]
+        self.latest = max(finals, key=lambda a: (a.assessed_on, a.id), default=None)
+        self.draft_open = any(a.status == AssessmentStatus.draft for a in relevant)
+        self.pseudonymisation = _pseudonymisation(tool, rules)
+        self.residual_risk = _residual_risk(self.latest, rules)
+        self.data_location = _data_location(tool, rules)
+
+
+def _judge(tool, agreements, rules: Rules, today, fixed: _Fixed):
+    latest = fixed.latest
     current = latest if latest and last_valid_day(latest, rules) >= today else None
-    draft_open = any(a.status == AssessmentStatus.draft for a in relevant)
+    draft_open = fixed.draft_open
     checks = [
         _agreement(tool, agreements, rules, today),
-        _pseudonymisation(tool, rules),
+        fixed.pseudonymisation,
         _assessment(tool, latest, draft_open, today),
-        _residual_risk(latest, rules),
-        _data_location(tool, rules),
+        fixed.residual_risk,
+        fixed.data_location,
         _conditions(current),
         _reassessment(latest, rules, today),
     ]
@@ -197,16 +215,17 @@ def _judge(tool, agreements, assessments, rules: Rules, today):
     return code, conditions, [reason for reason, _ in checks]
 
 
-def _changes_on(tool, agreements, assessments, rules: Rules, today) -> dt.date | None:
-    """The first day after `today` on which `_judge` gives another answer, or None."""
+def _changes_on(tool, agreements, assessments, rules: Rules, today, now, fixed: _Fixed
+                ) -> dt.date | None:
+    """The first day after `today` on which `_judge` gives another answer than `now`, its
+    answer on `today`, or None."""
     candidates = {a.expires_on + dt.timedelta(days=1) for a in agreements if a.expires_on}
     for a in assessments:
         if a.valid_until:
             candidates.add(a.valid_until + dt.timedelta(days=1))
         candidates.add(add_months(a.assessed_on, rules.reassessment.interval_months))
-    now = _judge(tool, agreements, assessments, rules, today)
     for day in sorted(d for d in candidates if d > today):
-        if _judge(tool, agreements, assessments, rules, day) != now:
+        if _judge(tool, agreements, rules, day, fixed) != now:
             return day
     return None
 

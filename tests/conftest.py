@@ -29,11 +29,11 @@ from registry.db import Registry
 from registry.importer import load_demo
 from registry.models import Role
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.backoffice", "tests.journey"]
 
 # The markers of the slow groups (pyproject.toml); each implies `slow`, so that
 # `-m "not slow"` leaves them all out.
-SLOW_GROUPS = ("server", "browser", "fuzz", "crash", "load")
+SLOW_GROUPS = ("server", "browser", "fuzz", "crash", "load", "backoffice")
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects

@@ -9,12 +9,13 @@ import json
 import re
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
 
 from registry import labels, models
-from registry.verdict import VerdictCode
+from registry.verdict import RULE_IDS, VerdictCode
 
 PACKAGE = Path(__file__).resolve().parent.parent / "registry"
 
@@ -32,6 +33,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "registry"
     (models.Outcome, labels.OUTCOME_LABELS),
     (models.Risk, labels.RISK_LABELS),
     (VerdictCode, labels.VERDICTS),
+    (models.ChainRole, labels.CHAIN_ROLE_LABELS),
+    (models.AssessmentStatus, labels.ASSESSMENT_STATUS_LABELS),
 ], ids=lambda x: getattr(x, "__name__", ""))
 def test_every_code_has_its_words(codes, words):
     assert set(words) == set(codes)
@@ -42,6 +45,37 @@ def test_every_agreement_status_has_its_words():
     statuses = set(models.AgreementStatus)
     assert statuses | {"expired", "none", "not_needed"} == set(labels.AGREEMENT_STATUS_LABELS)
     assert set(labels.AGREEMENT_STATUS_SENTENCES) == statuses - {"signed"}
+
+
+def test_every_country_rule_and_record_change_has_its_words():
+    assert set(labels.COUNTRY_LABELS) == models.COUNTRY_CODES
+    assert labels.COUNTRY_LABELS["GB"] == "Verenigd Koninkrijk"  # no article in a choice
+    assert labels.COUNTRY_LABELS["AF"] == "Afghanistan"
+    assert len(set(labels.COUNTRY_LABELS.values())) == len(labels.COUNTRY_LABELS)
+    assert set(labels.RULE_LABELS) == set(RULE_IDS)
+    record_actions = {"create", "update", "archive", "restore", "import"}
+    assert record_actions <= set(typing.get_args(typing.get_type_hints(models.Event)["action"]))
+    assert set(labels.ACTION_LABELS) == record_actions
+    assert set(labels.RECORD_WORDS) == set(models.RECORD_TYPES)
+
+
+def test_every_field_of_a_record_has_a_label():
+    import msgspec
+
+    for kind, (input_type, stored_type) in models.RECORD_TYPES.items():
+        for field in msgspec.structs.fields(stored_type):
+            assert labels.field_label(kind, field.name) != field.name, (kind, field.name)
+    assert labels.field_label("vendors", "country") == "Land van vestiging"  # a kind's own
+    assert labels.field_label("tools", "sub_processors.country") == "Land van de subverwerker"
+
+
+@pytest.mark.parametrize(("moment", "expected"), [
+    ("2026-11-28T09:15:00Z", "28 november 2026 om 10:15"),  # winter time: UTC+1
+    ("2026-07-01T09:15:00+00:00", "1 juli 2026 om 11:15"),  # summer time: UTC+2
+    (dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC), "29 maart 2026 om 01:30"),
+])
+def test_dutch_datetime(moment, expected):
+    assert labels.dutch_datetime(moment) == expected
 
 
 def test_the_verdict_label_is_the_vocabularys():
@@ -65,6 +99,9 @@ def _words() -> set[str]:
         if name.isupper() and isinstance(value, dict):
             for item in value.values():
                 found.update([item] if isinstance(item, str) else item)
+    # The names of the kinds of record are also the words of URLs (/beheer/leveranciers),
+    # of import file names and, for "tool" and "tools", of the codes themselves.
+    found -= {word for words in labels.RECORD_WORDS.values() for word in words}
     return {word for word in found if len(word) > 3}
 
 

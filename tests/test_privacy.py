@@ -179,3 +179,65 @@ def test_statistics_keep_a_limited_number_of_days():
     for day in (1, 2, 3):
         counter.count(dt.date(2026, 11, day), "found")
     assert [c.day.day for c in counter.days()] == [2, 3]
+
+
+# --- no cookie on any public path, crawled ---------------------------------------------------------
+
+LINK = re.compile(r"""(?:href|src|action)=["']([^"'#]+)""")
+SKIP = re.compile(r"\.db(\?|$)|_stream=|/beheer(/|$|\?)")  # whole-file downloads; the back office
+
+
+def public_paths(app) -> list[str]:
+    """Every public GET route of the app's table without parameters, 404s, and what the
+    crawl must reach whatever the pages link to."""
+    from litestar.routes import HTTPRoute
+
+    paths = [route.path for route in app.routes if isinstance(route, HTTPRoute)
+             and "GET" in route.methods and "{" not in route.path
+             and not route.path.startswith("/beheer")]
+    return [*paths, "/lijst/", "/?q=rekenen.noorderlicht-demo.nl", "/embed?niveau=PO",
+            "/api/check?q=rekenen", "/api/tools/bestaat-niet", "/bestaat-niet",
+            "/lijst/witte-lijst/bestaat-niet", "/api/docs/assets/swagger-ui.css"]
+
+
+def test_no_public_path_sets_a_cookie_even_with_a_back_office_session(tmp_path, demo_client):
+    """The whole public side, crawled from its route table and every link its pages hold
+    (up to 250 pages), with and without a signed-in back-office session's cookie sent along
+    (a browser would not: it is scoped to /beheer)."""
+    with demo_client(tmp_path, Role.procurement, TODAY) as client:
+        accounts = client.app.state.registry.accounts
+        accounts.hasher = type(accounts.hasher)(time_cost=1, memory_cost=8, parallelism=1)
+        accounts.create("juf@school.example", "Juf", Role.admin, "een lang wachtwoord", "t")
+        client.app.state.backoffice.hasher = accounts.hasher
+        form = client.get("/beheer/inloggen").text
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', form)[1]
+        signed = client.post("/beheer/inloggen", follow_redirects=False, data={
+            "email": "juf@school.example", "wachtwoord": "een lang wachtwoord",
+            "_csrf_token": token})
+        cookies = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        assert "beheer_sessie=" in cookies and "beheer_csrf=" in cookies, signed.headers
+
+        queue, seen, set_cookies = list(public_paths(client.app)), set(), []
+        while queue and len(seen) < 250:
+            path = queue.pop(0)
+            if path in seen or SKIP.search(path):
+                continue
+            seen.add(path)
+            for headers in ({}, {"Cookie": cookies}):
+                response = client.get(path, headers=headers, follow_redirects=False)
+                assert response.status_code < 500, (path, response.text[:300])
+                set_cookies += [f"{path}: {c}" for c in response.headers.get_list("set-cookie")]
+            if response.headers.get("content-type", "").startswith("text/html"):
+                for link in LINK.findall(response.text):
+                    link = link.replace("&amp;", "&")
+                    if link.startswith("/") and not link.startswith("//"):
+                        queue.append(link)
+        for method, path, body in (("POST", "/aanvragen", {"naam": "Tool", "adres": ""}),
+                                   ("POST", "/api/review-requests", None),
+                                   ("OPTIONS", "/", None), ("HEAD", "/static/style.css", None)):
+            response = client.request(method, path, data=body, headers={"Cookie": cookies},
+                                      follow_redirects=False)
+            set_cookies += [f"{path}: {c}" for c in response.headers.get_list("set-cookie")]
+        assert len(seen) > 60, sorted(seen)
+        assert {"/", "/lijst/", "/embed?niveau=PO", "/api/docs"} <= seen
+        assert set_cookies == []

@@ -22,8 +22,9 @@ from registry.api.publications import HANDLERS
 from registry.cli import main
 from registry.db import Registry
 from registry.errors import Conflict, StorageFull
-from registry.importer import load_demo
-from registry.publish import builder, content_sha256, default_whitelist_path, publish
+from registry.bundles import read_json
+from registry.importer import import_source, load_demo
+from registry.publish import builder, content_sha256, default_whitelist_path, publish, record
 from registry.whitelist.app import DEPENDENCIES as READ_DEPENDENCIES
 
 TODAY = dt.date(2026, 11, 28)
@@ -256,6 +257,111 @@ def test_same_content_gives_the_same_sha256(registry, whitelist):
     third = publish(registry, whitelist, TODAY, "sector")
     assert first.sha256 != second.sha256 == third.sha256
     assert [p.version for p in (first, second, third)] == [1, 2, 3]
+
+
+def test_the_sha256_of_the_rows_is_the_sha256_of_the_file(registry, whitelist):
+    publication = publish(registry, whitelist, TODAY, "sector")
+    with closing(sqlite3.connect(whitelist)) as conn:
+        tables = {}
+        for table in record.CONTENT_TABLES:
+            cursor = conn.execute(f"SELECT * FROM [{table}] ORDER BY random()")
+            columns = {c[0]: str for c in cursor.description}
+            tables[table] = (columns, cursor.fetchall())
+    for table, column in [("tools", "free_of_charge"), ("tools", "minimum_age"),
+                          ("domains", "include_subdomains")]:
+        tables[table][0][column] = int
+    assert record.rows_sha256(tables) == publication.sha256
+
+    # What SQLite would store otherwise than it is given: only the file can tell.
+    for table, change in [
+        ("tools", lambda row: (*row[:32], True, *row[33:])),  # a bool, stored as 1
+        ("tools", lambda row: (row[0], 7, *row[2:])),  # an int in a text column, stored as "7"
+        ("domains", lambda row: (None, *row[1:])),  # no primary key to sort by
+        ("vendors", lambda row: row[:-1]),  # a column short
+    ]:
+        changed = dict(tables)
+        columns, rows = changed[table]
+        changed[table] = (columns, [change(rows[0]), *rows[1:]])
+        assert record.rows_sha256(changed) is None, table
+
+
+SYNTHETIC_BUNDLE = Path(__file__).parent / "synthetic_bundle.json"
+"""`benchmarks.synth.bundle(120)`: 120 tools of 24 vendors, with the benchmark's mix of
+agreements, assessments, drafts, expiries, shared hosts and non-ASCII names."""
+PUBLISHED_AT = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.UTC)
+SEARCHED = ["reken", "taal", "examen", "ëxamen", "beta", "b.v", "noorder", "app", "quiz"]
+
+PUBLISHED_CONTENT = {
+    "demo": {
+        "user_version": "d4735e3a265e16ee", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "d05d7f793de05649", "assessments": "e4400742aa58a14e",
+        "changes": "41466dcf28f0d526", "domains": "15dd489a0f6b338e",
+        "name_words": "ad211c7ac3745ca0", "publication": "70fc80925e62eace",
+        "tools": "b50e391ae1bb2634", "vendors": "2c4064e6bf0797ff", "fts": "3631ee0ca914267e"},
+    "demo, changed, 400 days on": {
+        "user_version": "d4735e3a265e16ee", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "d05d7f793de05649", "assessments": "e4400742aa58a14e",
+        "changes": "f60d58650447ece1", "domains": "cfa17970ef59e60c",
+        "name_words": "9ff8422f7df83a77", "publication": "7d35226627f67cdc",
+        "tools": "9acdfc39e9766c45", "vendors": "2c4064e6bf0797ff", "fts": "ab3059488e89e134"},
+    "synthetic": {
+        "user_version": "d4735e3a265e16ee", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "d05d7f793de05649", "assessments": "7d1441867557a305",
+        "changes": "0eae802105930b21", "domains": "b22efafdb9521ac7",
+        "name_words": "d53c7e0675d49c66", "publication": "44b4ec3cc886fa7f",
+        "tools": "f563358c0661c2cc", "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
+    "synthetic, 500 days on": {
+        "user_version": "d4735e3a265e16ee", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "d05d7f793de05649", "assessments": "7d1441867557a305",
+        "changes": "eef8daac95079767", "domains": "b22efafdb9521ac7",
+        "name_words": "d53c7e0675d49c66", "publication": "0403e78676e0d3e7",
+        "tools": "8efb20b8374cc591", "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
+}
+"""What the files held before publishing was made faster (2026-12-02): a digest of each
+part, so that a change names the table it is in. Publishing faster must not change a byte of
+any table; a deliberate change of the content (a new column, other wording) updates these
+digests, and an upgrade of SQLite or sqlite-utils may change `schema` or `fts`."""
+
+
+def content_digests(path: Path) -> dict[str, str]:
+    """A digest of each table's rows (all but the full-text index's own), of the schema and
+    of full-text searches, of the file at `path`."""
+    with closing(sqlite3.connect(path)) as conn:
+        parts = {"user_version": conn.execute("PRAGMA user_version").fetchone()[0],
+                 "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
+                 "schema": conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                                        "ORDER BY type, name").fetchall()}
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                     "AND name NOT LIKE 'tools_fts%' ORDER BY name").fetchall():
+            parts[table] = conn.execute(f"SELECT * FROM [{table}] ORDER BY 1, 2").fetchall()
+        parts["fts"] = {term: conn.execute(
+            "SELECT rowid FROM tools_fts WHERE tools_fts MATCH ? ORDER BY rank, rowid",
+            [json.dumps(term)]).fetchall() for term in SEARCHED}
+    return {name: hashlib.sha256(json.dumps(part, ensure_ascii=False).encode()).hexdigest()[:16]
+            for name, part in parts.items()}
+
+
+def test_the_published_content_is_what_it_was(registry, whitelist, tmp_path):
+    published = {}
+    publish(registry, whitelist, TODAY, "sector", now=PUBLISHED_AT)
+    published["demo"] = content_digests(whitelist)
+    edit_tool(registry, "noorderlicht-rekenen", data_locations=["US"])
+    registry.archive("tools", "maakplaats-podcast", "inkoop", None)
+    publish(registry, whitelist, TODAY + dt.timedelta(days=400), "sector", now=PUBLISHED_AT)
+    published["demo, changed, 400 days on"] = content_digests(whitelist)
+
+    synthetic = Registry(tmp_path / "synthetic.db")
+    synthetic.migrate()
+    source = read_json(SYNTHETIC_BUNDLE.read_bytes(), SYNTHETIC_BUNDLE.name)
+    assert import_source(synthetic, source, actor="test").ok
+    lijst = tmp_path / "synthetic-lijst.db"
+    publish(synthetic, lijst, TODAY, "sector", now=PUBLISHED_AT)
+    published["synthetic"] = content_digests(lijst)
+    publish(synthetic, lijst, TODAY + dt.timedelta(days=500), "sector", now=PUBLISHED_AT)
+    published["synthetic, 500 days on"] = content_digests(lijst)
+    synthetic.close()
+
+    assert published == PUBLISHED_CONTENT
 
 
 # --- changes against the previous publication ---------------------------------------------

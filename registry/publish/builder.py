@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import operator
 import os
 import secrets
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
@@ -26,11 +28,18 @@ from pathlib import Path
 import msgspec
 from sqlite_utils import Database
 
+from registry.bundles import gc_paused
 from registry.db import Registry
 from registry.errors import StorageFull
 from registry.verdict import ORDER
 from registry.publish import recovery, rows
-from registry.publish.record import ChangeSummary, Publication, content_sha256, registry_row
+from registry.publish.record import (
+    ChangeSummary,
+    Publication,
+    content_sha256,
+    registry_row,
+    rows_sha256,
+)
 from registry.verdicts import Records, current_policy
 
 SCHEMA_VERSION = 2
@@ -61,6 +70,13 @@ def publish(
 ) -> Publication:
     """Build the whitelist from `registry` with verdicts as of `today`, replace `out_path`
     atomically and record the publication (version = previous + 1)."""
+    # As for an import: hundreds of thousands of Structs and rows, and no cycles among them.
+    with gc_paused():
+        return _publish(registry, out_path, today, actor, progress, now)
+
+
+def _publish(registry: Registry, out_path: Path, today: dt.date, actor: str,
+             progress: Progress | None, now: dt.datetime | None) -> Publication:
     say = progress or (lambda _: None)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,13 +133,12 @@ def publish(
 def _summary(tables: dict[str, list[dict]], previous_version: int | None
              ) -> tuple[ChangeSummary, dict[str, int]]:
     """What changed since the previous file, and the counts of rows and of each verdict."""
-    summary = ChangeSummary(since_version=previous_version, **{
-        change: sum(c["change"] == change for c in tables["changes"])
-        for change in rows.CHANGE_LABELS
-    })
+    changes = Counter(c["change"] for c in tables["changes"])
+    summary = ChangeSummary(since_version=previous_version,
+                            **{change: changes[change] for change in rows.CHANGE_LABELS})
     counts = {name: len(tables[name]) for name in ("tools", "vendors", "domains", "assessments")}
-    counts |= {code.value: sum(t["verdict"] == code for t in tables["tools"])
-               for code in reversed(ORDER)}
+    verdicts = Counter(t["verdict"] for t in tables["tools"])
+    counts |= {code.value: verdicts[code.value] for code in reversed(ORDER)}
     return summary, counts
 
 
@@ -197,9 +212,10 @@ def _build(path: Path, tables: dict[str, list[dict]], publication: dict) -> str:
     db = Database(path)
     try:
         # A scratch file: VACUUM INTO makes the durable copy, so no journal and no syncs here.
+        # References are checked once, on that copy (`_compact`), not on every insert.
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
-        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA foreign_keys = OFF")
         with db.atomic():
             db["vendors"].create(rows.VENDOR_COLUMNS, pk="id", not_null={"name"})
             db["tools"].create(
@@ -220,8 +236,8 @@ def _build(path: Path, tables: dict[str, list[dict]], publication: dict) -> str:
                  "changes": str, "sha256": str},
                 pk="version",
             )
-            for name in ("vendors", "tools", "domains", "assessments", "changes"):
-                _insert(db, name, tables[name])
+            inserted = {name: _insert(db, name, tables[name])
+                        for name in ("vendors", "tools", "domains", "assessments", "changes")}
             _name_words(db, tables["tools"])
         # `domains` is looked up by host through its primary key (host, tool_id).
         for table, column in [*(("tools", c) for c in TOOL_INDEXES),
@@ -229,7 +245,7 @@ def _build(path: Path, tables: dict[str, list[dict]], publication: dict) -> str:
                               ("assessments", "tool_id"), ("changes", "change")]:
             db[table].create_index([column])
         db["tools"].enable_fts(FTS_COLUMNS, fts_version="FTS5", tokenize=FTS_TOKENIZER)
-        sha256 = content_sha256(db.conn)
+        sha256 = rows_sha256(inserted) or content_sha256(db.conn)
         with db.atomic():
             _insert(db, "publication", [publication | {"sha256": sha256}])
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -250,14 +266,20 @@ def _name_words(db: Database, tools: list[dict]) -> None:
         (word, tool["id"]) for tool in tools for word in sorted(set(tool["name_key"].split()))))
 
 
-def _insert(db: Database, table: str, records: list[dict]) -> None:
-    """Insert rows with exactly the table's columns (twice as fast as `insert_all`)."""
+def _insert(db: Database, table: str, records: list[dict]
+            ) -> tuple[dict[str, type], list[tuple]]:
+    """Insert rows with exactly the table's columns (twice as fast as `insert_all`); return
+    the table's columns (with the type each stores) and the rows as tuples of them."""
     columns = db[table].columns_dict
     if records and set(records[0]) != set(columns):  # rows.py builds every row alike
         raise ValueError(f"{table}: rows have {sorted(records[0])}, the table {sorted(columns)}")
     sql = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
            f"VALUES ({', '.join('?' for _ in columns)})")
-    db.conn.executemany(sql, ([row[c] for c in columns] for row in records))
+    names = list(columns)
+    values = list(map(operator.itemgetter(*names), records)) if len(names) > 1 else [
+        (row[names[0]],) for row in records]
+    db.conn.executemany(sql, values)
+    return columns, values
 
 
 def _compact(building: Path, ready: Path) -> None:

@@ -71,8 +71,12 @@ CHANGE_COLUMNS = {
 }
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """`json.dumps(value, ensure_ascii=False)`, without making an encoder for every value."""
+    return _ENCODER.encode(value)
 
 
 def _compact_json(value: Any) -> str:
@@ -266,7 +270,8 @@ def change_rows(previous: dict[str, dict] | None, current: list[dict]) -> list[d
         if tool_id not in now:
             reason = "De tool staat niet meer in het register."
             out.append(_change(before, "removed", before, None, reason))
-    return sorted(out, key=lambda c: (list(CHANGE_LABELS).index(c["change"]), c["tool_id"]))
+    order = {change: n for n, change in enumerate(CHANGE_LABELS)}
+    return sorted(out, key=lambda c: (order[c["change"]], c["tool_id"]))
 
 
 def _change(row, change, before, after, reason) -> dict[str, Any]:

@@ -11,6 +11,9 @@
     policies.py      `registry.policies`: versions of the minimum standards
     reviews.py       `registry.reviews`: teachers' review requests and procurement's answers
     tokens.py        `registry.tokens`: API tokens, stored as hashes
+    accounts.py      `registry.accounts`: staff accounts (argon2 passwords or an OIDC
+                     identity), roles, and the throttle of failed sign-ins
+    sessions.py      `registry.sessions`: the back office's server-side sessions
     publications.py  `registry.publications`: the record of each published whitelist
     files.py         `registry.file`: the database checked whole, and copied (backup)
 

@@ -36,7 +36,7 @@ def event_row(action, kind, record_id, version, before_doc, after_doc, actor, so
     else:
         changed = sorted(k for k in (after or before)
                          if k not in META_FIELDS and before.get(k) != after.get(k))
-    if action == "archive":
+    if action in ("archive", "restore"):
         changed = ["archived_at"]
     event = {
         "at": at,
@@ -91,6 +91,12 @@ class AuditLog:
         if not self.store.db[KINDS[kind].table].count_where("id = ?", [record_id]):
             raise NotFound(KINDS[kind].singular, record_id)
         return self.events("kind = ? AND record_id = ?", [kind, record_id])
+
+    def since(self, kind: str, record_id: str, version: int) -> list[models.Event]:
+        """The events of one record that made it newer than `version`, oldest first: what
+        others changed since someone read it at that version."""
+        return self.events("kind = ? AND record_id = ? AND version > ?", [kind, record_id,
+                                                                         version])
 
     def events(self, where: str | None = None, params: list | None = None
                ) -> list[models.Event]:

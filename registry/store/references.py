@@ -48,28 +48,33 @@ def reference_errors(kind: Kind, record: Any, find: Find, *, unknowable: Collect
     to the kinds in `unknowable` (a file whose list of them could not be read). `where` ends
     each "there is no" message: " in this file or in the registry"."""
     for ref in kind.references:
-        target = KINDS[ref.target]
-        value = value_of(record, ref.field)
         if ref.target in unknowable:
             continue
+        value = value_of(record, ref.field)
         if ref.many:
-            items = [(f"$.{ref.field}[{i}]", v) for i, v in enumerate(value)] \
-                if isinstance(value, list) else []
+            items = enumerate(value) if isinstance(value, list) else ()
         else:
-            items = [(f"$.{ref.field}", value)]
-        owner = _owner(kind, record, ref, find)
-        for path, target_id in items:
+            items = ((None, value),)
+        owner = None if ref.same is None else _owner(kind, record, ref, find)
+        for i, target_id in items:
             if not isinstance(target_id, str):
                 continue
             found = find(ref.target, target_id)
             if found is None:
-                yield path, f"there is no {target.singular} with id '{target_id}'{where}"
+                yield _path(ref, i), (f"there is no {KINDS[ref.target].singular} with id "
+                                      f"'{target_id}'{where}")
             elif owner is not None:
                 owner_kind, own = owner
                 theirs = value_of(found, ref.same)
                 if isinstance(theirs, str) and theirs != own:
-                    yield path, (f"{target.singular} '{target_id}' belongs to "
-                                 f"{owner_kind.singular} '{theirs}', not to '{own}'")
+                    yield _path(ref, i), (f"{KINDS[ref.target].singular} '{target_id}' belongs "
+                                          f"to {owner_kind.singular} '{theirs}', not to '{own}'")
+
+
+def _path(ref: Reference, index: int | None) -> str:
+    """`$.vendor_id`, or `$.tool_ids[2]` for an item of a list (only for an error: a file of
+    100,000 records makes no path it does not report)."""
+    return f"$.{ref.field}" if index is None else f"$.{ref.field}[{index}]"
 
 
 def _owner(kind: Kind, record: Any, ref: Reference, find: Find) -> tuple[Kind, str] | None:
