@@ -9,12 +9,14 @@ import re
 import msgspec
 import pytest
 
-from registry import labels, models
-from registry.backoffice import forms, formview
+from registry import models
+from registry.labels import records as record_labels
+from registry.backoffice import formcheck, forms, formview
+from registry.backoffice.errorwords import dutch_error
 from registry.backoffice.formspec import Part, Spec, form_of, show
 from registry.store.kinds import KINDS
 
-M = labels.FORM_MESSAGES
+M = record_labels.FORM_MESSAGES
 
 # One valid form of each kind, as a browser posts it (each value a list).
 VALID = {
@@ -40,7 +42,7 @@ def read(kind: str, **changes) -> tuple[forms.Reading, msgspec.Struct | None]:
         name = re.sub(r"__(\d+)__", r"[\1].", name).replace("__", ".")
         values[name.rstrip(".")] = value
     reading = forms.read_form(kind, posted(values))
-    return reading, forms.check(reading)
+    return reading, formcheck.check(reading)
 
 
 @pytest.mark.parametrize("kind", list(VALID))
@@ -142,18 +144,18 @@ ERRORS = [
 @pytest.mark.parametrize(("kind", "changes", "expected"), ERRORS)
 def test_every_error_is_dutch_and_next_to_its_field(kind, changes, expected):
     reading = forms.read_form(kind, posted({**VALID[kind], **changes}))
-    record = forms.check(reading)
+    record = formcheck.check(reading)
     assert reading.errors == expected
     assert (record is None) == bool(expected)
 
 
 def test_no_message_a_form_gives_is_english():
     english = re.compile(r"`|\b(must|required|expected|invalid|field|the|is not)\b", re.I)
-    for message in [*labels.FORM_MESSAGES.values(), *labels.FORM_SUMMARY]:
+    for message in [*record_labels.FORM_MESSAGES.values(), *record_labels.FORM_SUMMARY]:
         assert not english.search(message), message
     for kind, changes, _ in ERRORS:
         reading = forms.read_form(kind, posted({**VALID[kind], **changes}))
-        forms.check(reading)
+        formcheck.check(reading)
         assert not any(english.search(m) for m in reading.errors.values()), reading.errors
 
 
@@ -227,7 +229,7 @@ def test_a_stored_record_fills_the_form_it_is_saved_from():
     form = {name: (["ja"] if value is True else [] if value is False else
                    value if isinstance(value, list) else [value])
             for name, value in again.values.items()}
-    assert forms.check(forms.read_form("tools", form)) == tool
+    assert formcheck.check(forms.read_form("tools", form)) == tool
     assert again.rows == {"domains": 1, "data_categories": 0, "data_locations": 1,
                           "sub_processors": 0}
 
@@ -254,10 +256,10 @@ def lookup_in(records: dict[str, list[tuple[str, str]]]) -> forms.Lookup:
 ])
 def test_a_reference_by_id_or_name(typed, resolved, error):
     reading = forms.read_form("tools", posted({**VALID["tools"], "vendor_id": typed}))
-    forms.resolve_references(reading, lookup_in({"vendors": [
+    formcheck.resolve_references(reading, lookup_in({"vendors": [
         ("rekenfabriek", "Rekenfabriek B.V."), ("taalhuis-1", "Taalhuis"),
         ("taalhuis-2", "Taalhuis")]}))
-    record = forms.check(reading)
+    record = formcheck.check(reading)
     assert reading.errors.get("vendor_id") == error
     assert (record.vendor_id if record else None) == resolved
 
@@ -265,7 +267,7 @@ def test_a_reference_by_id_or_name(typed, resolved, error):
 def test_the_tools_of_an_agreement_belong_to_its_vendor():
     reading, agreement = read("agreements", **{"tool_ids[1]": "taalrijk"})
     owners = {("tools", "rekenrijk"): "rekenfabriek", ("tools", "taalrijk"): "taalhuis"}
-    forms.check_references(reading, agreement, lambda kind, i: owners.get((kind, i)))
+    formcheck.check_references(reading, agreement, lambda kind, i: owners.get((kind, i)))
     assert reading.errors == {"tool_ids[1]": M["other_owner"].format(
         record="tool", id="taalrijk", owner="taalhuis", own="rekenfabriek")}
 
@@ -299,7 +301,7 @@ def test_the_tools_of_an_agreement_belong_to_its_vendor():
     ("vendors", "$.name", "Something nobody foresaw", M["invalid"]),
 ])
 def test_the_apis_and_an_imports_errors_in_the_same_words(kind, path, message, expected):
-    assert forms.dutch_error(kind, path, message) == expected
+    assert dutch_error(kind, path, message) == expected
 
 
 def test_every_choice_has_a_dutch_name():
@@ -317,7 +319,7 @@ def test_every_field_has_a_dutch_label():
         for item in form_of(kind):
             paths = [item.path] + ([s.path for s in item.items] if isinstance(item, Part) else [])
             for path in paths:
-                assert labels.field_label(kind, path) != path, (kind, path)
+                assert record_labels.field_label(kind, path) != path, (kind, path)
 
 
 @pytest.mark.parametrize(("kind", "path", "value", "words"), [
@@ -330,7 +332,7 @@ def test_every_field_has_a_dutch_label():
      "rekenrijk.nl (subdomeinen horen erbij)"),
     ("tools", "pseudonymisation", {"status": "compliant", "uses_eck_id": True},
      "Voldoet de tool aan de wet: Voldoet (ECK iD); Gebruikt het ECK iD: Ja"),
-    ("tools", "description", "", labels.EMPTY),
+    ("tools", "description", "", record_labels.EMPTY),
     ("assessments", "residual_risk", "medium", "Gemiddeld"),
     ("assessments", "status", "draft", "Concept"),
 ])
@@ -354,7 +356,7 @@ def test_repeatable_parts_show_two_empty_rows_and_one_more_on_request():
 def test_errors_are_listed_in_the_order_of_the_form_with_their_inputs_ids():
     reading = forms.read_form("tools", posted({**VALID["tools"], "name": "", "levels": [],
                                                "domains[0].host": "1.2.3.4"}))
-    forms.check(reading)
+    formcheck.check(reading)
     items = formview.build("tools", reading, formview.Choices())
     assert formview.error_list(items) == [
         ("veld-name", "Naam", M["required"]),

@@ -12,12 +12,13 @@ import msgspec
 import pytest
 
 from registry import labels, models
+from registry.labels import records as record_labels
 from registry.db import Registry
 from registry.store.rows import to_builtins
 
 pytestmark = pytest.mark.backoffice
 
-M = labels.FORM_MESSAGES
+M = record_labels.FORM_MESSAGES
 VENDOR = models.VendorIn(id="rekenfabriek", name="Rekenfabriek B.V.", country="NL")
 TOOL = models.ToolIn(id="rekenrijk", vendor_id="rekenfabriek", name="Rekenrijk",
                      category=models.Category.communication, levels=[models.Level.PO],
@@ -449,7 +450,9 @@ def test_the_history_says_who_changed_what_from_what_to_what(client, seeded):
     page = client.get("/beheer/overeenkomsten/rekenfabriek-po/geschiedenis")
     assert page.status_code == 200
     words = text_of(page.text)
-    assert f"Gewijzigd (versie 2) {labels.dutch_date(seeded.get('agreements', 'rekenfabriek-po').updated_at)}" in words
+    changed = seeded.get("agreements", "rekenfabriek-po").updated_at
+    # the moment as the Netherlands reads it: after 23:00 UTC that is already the next day
+    assert f"Gewijzigd (versie 2) {labels.dutch_datetime(changed)}" in words
     assert f"door {client.account.email}" in words
     assert ("Model van de overeenkomst Model Verwerkersovereenkomst 4.0 "
             "Model Verwerkersovereenkomst 3.0") in words

@@ -37,6 +37,7 @@ from litestar.response import Redirect, Template
 from registry.auth import includes
 from registry.backoffice.sessions import NEW_ID, SESSION_COOKIE
 from registry.errors import RegistryError
+from registry.labels.records import NO_ROLE, ROLE_NAMES
 from registry.models import Role
 
 if TYPE_CHECKING:
@@ -50,10 +51,6 @@ ACCOUNT_KEY = "account"
 """The session's key for the signed-in account's id."""
 _CACHED = "beheer.account"
 _ENDED = "beheer.account_ended"
-ROLE_NAMES = {Role.procurement: "inkoop", Role.publisher: "publicatie", Role.admin: "beheerder"}
-"""Dutch names of the roles, as staff read them."""
-
-
 class Account(msgspec.Struct, kw_only=True, frozen=True):
     id: str
     email: str
@@ -66,7 +63,7 @@ class Account(msgspec.Struct, kw_only=True, frozen=True):
 
     @property
     def role_name(self) -> str:
-        return ROLE_NAMES[self.role] if self.role else "wacht op goedkeuring"
+        return ROLE_NAMES[self.role] if self.role else NO_ROLE
 
 
 class NotSignedIn(NotAuthorizedException):
@@ -243,5 +240,5 @@ EXCEPTION_HANDLERS = {
 """The back office answers in Dutch HTML pages, not problem details (`registry.backoffice`
 puts them on its router)."""
 
-__all__ = ["DEPENDENCIES", "EXCEPTION_HANDLERS", "ROLE_NAMES", "Account", "SignedInAccount",
+__all__ = ["DEPENDENCIES", "EXCEPTION_HANDLERS", "Account", "SignedInAccount",
            "current_account", "end_session", "safe_next", "signed_in", "start_session"]

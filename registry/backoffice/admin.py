@@ -18,7 +18,8 @@ from litestar.response import Redirect, Template
 
 from registry.auth import TOKEN_ROLES
 from registry.backoffice import access
-from registry.backoffice.access import ROLE_NAMES, SignedInAccount
+from registry.backoffice.access import SignedInAccount
+from registry.labels.records import ROLE_NAMES
 from registry.db import Registry
 from registry.errors import Conflict, Invalid, NotFound
 from registry.models import Role

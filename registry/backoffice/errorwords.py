@@ -1,5 +1,5 @@
 """Errors about a record's fields in the words of the back office's forms (Dutch, from
-`registry.labels.FORM_MESSAGES`): msgspec's messages, the models' cross-field rules, and the
+`registry.record_labels.FORM_MESSAGES`): msgspec's messages, the models' cross-field rules, and the
 English sentences of the API and of imports (`dutch_error`).
 
 Each error names its field; this module only finds the words for it and, with `dutch`, the
@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from registry import labels
+from registry.labels import records as record_labels
 from registry.backoffice.formspec import PATTERNS, Part, spec_at
 
 ERROR_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
@@ -73,7 +74,7 @@ CROSS_FIELD = re.compile(r"^`(?P<field>\w+)`")
 def _cross_field(kind: str, message: str, path: str) -> tuple[str, dict]:
     """A rule of a Struct's `__post_init__`, whose message names its field first."""
     if m := re.match(r"^`\w+` must be after `(\w+)` \(([\d-]+)\)", message):
-        other = labels.field_label(kind, re.sub(r"\[\d+\]", "", path + m[1]).lstrip("."))
+        other = record_labels.field_label(kind, re.sub(r"\[\d+\]", "", path + m[1]).lstrip("."))
         return "after", {"other": other, "day": labels.dutch_date(m[2])}
     if m := re.match(r"^`\w+` is required when the status is `(\w+)`", message):
         status = spec_at(kind, "status")
@@ -143,11 +144,11 @@ def dutch_error(kind: str, path: str, message: str) -> str:
         spec = spec.items[0]
     widget = getattr(spec, "widget", "")
     if m := _NO_RECORD.match(message):
-        words = labels.RECORD_WORDS[_SINGULAR.get(m[1], "tools")]
-        return labels.FORM_MESSAGES["no_record"].format(record=words[0], id=m[2])
+        words = record_labels.RECORD_WORDS[_SINGULAR.get(m[1], "tools")]
+        return record_labels.FORM_MESSAGES["no_record"].format(record=words[0], id=m[2])
     if m := _OWNER.match(message):
-        words = labels.RECORD_WORDS[_SINGULAR.get(m[1], "tools")]
-        return labels.FORM_MESSAGES["other_owner"].format(record=words[0], id=m[2], owner=m[4],
+        words = record_labels.RECORD_WORDS[_SINGULAR.get(m[1], "tools")]
+        return record_labels.FORM_MESSAGES["other_owner"].format(record=words[0], id=m[2], owner=m[4],
                                                           own=m[5])
     for pattern, key in _SENTENCES:
         if pattern.search(message):
@@ -155,11 +156,11 @@ def dutch_error(kind: str, path: str, message: str) -> str:
                 key = "country"
             elif key == "invalid" and widget == "tel":
                 key = "phone"
-            return labels.FORM_MESSAGES[key]
+            return record_labels.FORM_MESSAGES[key]
     text = message[:1].upper() + message[1:]
     if CROSS_FIELD.match(text):  # the path names the field already
         parent = re.sub(r"(^|\.)\w+$", "", name)
         _, key, words = dutch(kind, parent, text)
     else:
         _, key, words = dutch(kind, name, text)
-    return labels.FORM_MESSAGES[key].format(**words)
+    return record_labels.FORM_MESSAGES[key].format(**words)

@@ -18,6 +18,7 @@ import msgspec
 from msgspec import inspect
 
 from registry import fields, labels, models
+from registry.labels import records as record_labels
 from registry.store.kinds import KINDS
 
 Widget = Literal["text", "textarea", "slug", "url", "email", "tel", "host", "date", "number",
@@ -34,11 +35,11 @@ ENUM_LABELS: dict[type[StrEnum], dict[str, str]] = {
     models.Audience: {c: _capital(w) for c, w in labels.AUDIENCE_LABELS.items()},
     models.CovenantStatus: labels.COVENANT_LABELS,
     models.PseudonymisationStatus: labels.PSEUDONYMISATION_LABELS,
-    models.ChainRole: labels.CHAIN_ROLE_LABELS,
+    models.ChainRole: record_labels.CHAIN_ROLE_LABELS,
     models.ModelVersion: labels.MODEL_LABELS,
     models.AgreementStatus: labels.AGREEMENT_STATUS_LABELS,
     models.AssessmentKind: labels.KIND_LABELS,
-    models.AssessmentStatus: labels.ASSESSMENT_STATUS_LABELS,
+    models.AssessmentStatus: record_labels.ASSESSMENT_STATUS_LABELS,
     models.Outcome: labels.OUTCOME_LABELS,
     models.Risk: {c: _capital(w) for c, w in labels.RISK_LABELS.items()},
 }
@@ -141,7 +142,7 @@ def _spec(kind: str, path: str, t: inspect.Type, required: bool, default: Any) -
 @functools.cache
 def country_choices() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(((code, f"{name} ({code})") for code, name
-                         in labels.COUNTRY_LABELS.items()), key=lambda c: c[1]))
+                         in record_labels.COUNTRY_LABELS.items()), key=lambda c: c[1]))
 
 
 @functools.cache
@@ -197,14 +198,14 @@ def show(kind: str, path: str, value: Any) -> str:
 
 def _show(kind: str, spec: Spec | Part | None, value: Any) -> str:
     if value is None or value == "" or value == [] or value == {}:
-        return labels.EMPTY
+        return record_labels.EMPTY
     if isinstance(value, bool):
-        return labels.YES_NO[value]
+        return record_labels.YES_NO[value]
     if isinstance(spec, Part) and spec.form == "group" and isinstance(value, dict):
         # Stored without its defaults ("unknown" is a status too): each field as it counts.
         shown = [(s, value.get(s.name, s.default)) for s in spec.items]
-        return "; ".join(f"{labels.field_label(kind, s.path)}: {_show(kind, s, v)}"
-                         for s, v in shown if v not in (None, "", False, 0)) or labels.EMPTY
+        return "; ".join(f"{record_labels.field_label(kind, s.path)}: {_show(kind, s, v)}"
+                         for s, v in shown if v not in (None, "", False, 0)) or record_labels.EMPTY
     if isinstance(spec, Part) and isinstance(value, list):
         return "; ".join(_show_row(kind, spec, v) for v in value)
     if isinstance(value, list):
@@ -225,7 +226,7 @@ def _show_row(kind: str, part: Part, row: Any) -> str:
     for spec in rest:
         value = row.get(spec.name)
         if value is True:
-            words.append(labels.field_label(kind, spec.path).lower())
+            words.append(record_labels.field_label(kind, spec.path).lower())
         elif value not in (None, "", False):
             words.append(_show(kind, spec, value))
     head = _show(kind, first, row.get(first.name))

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from registry import labels
+from registry.labels import records as record_labels
 from registry.backoffice.forms import Reading
 from registry.backoffice.formspec import Part, Spec, form_of
 
@@ -108,9 +108,9 @@ class Choices:
 def _control(kind: str, spec: Spec, name: str, reading: Reading, choices: Choices,
              label: str | None = None) -> Control:
     control = Control(
-        name=name, widget=spec.widget, label=label or labels.field_label(kind, spec.path),
+        name=name, widget=spec.widget, label=label or record_labels.field_label(kind, spec.path),
         required=spec.required, value=reading.values.get(name, _default(spec)),
-        help=labels.field_help(kind, spec.path) if label is None else None,
+        help=record_labels.field_help(kind, spec.path) if label is None else None,
         error=reading.errors.get(name), choices=list(spec.choices),
         max_length=spec.max_length, minimum=spec.minimum, maximum=spec.maximum)
     if spec.widget == "reference":
@@ -137,7 +137,7 @@ def build(kind: str, reading: Reading, choices: Choices, *, empty_rows: dict[str
     existing record's id)."""
     items: list[Control | Fieldset] = []
     for item in form_of(kind):
-        label = labels.field_label(kind, item.path)
+        label = record_labels.field_label(kind, item.path)
         if isinstance(item, Spec) and item.widget == "checkboxes":
             control = _control(kind, item, item.name, reading, choices)
             items.append(Fieldset(item.name, "checkboxes", label, control.help, control.error,
@@ -148,7 +148,7 @@ def build(kind: str, reading: Reading, choices: Choices, *, empty_rows: dict[str
             items.append(control)
         elif item.form == "group":
             items.append(Fieldset(
-                item.name, "group", label, labels.field_help(kind, item.path),
+                item.name, "group", label, record_labels.field_help(kind, item.path),
                 reading.errors.get(item.name),
                 [_control(kind, s, f"{item.name}.{s.name}", reading, choices)
                  for s in item.items]))
@@ -163,9 +163,9 @@ def _rows(kind: str, part: Part, reading: Reading, choices: Choices, empty: int 
     total = filled + (EMPTY_ROWS if empty is None else empty)
     if part.max_items is not None:
         total = max(filled, min(total, part.max_items))
-    singular = labels.field_label(kind, f"{part.path}.item")
-    fieldset = Fieldset(part.name, "rows", labels.field_label(kind, part.path),
-                        labels.field_help(kind, part.path), reading.errors.get(part.name),
+    singular = record_labels.field_label(kind, f"{part.path}.item")
+    fieldset = Fieldset(part.name, "rows", record_labels.field_label(kind, part.path),
+                        record_labels.field_help(kind, part.path), reading.errors.get(part.name),
                         required=part.required)
     for i in range(total):
         prefix = f"{part.name}[{i}]"
@@ -173,7 +173,7 @@ def _rows(kind: str, part: Part, reading: Reading, choices: Choices, empty: int 
             row = [_control(kind, part.items[0], prefix, reading, choices, label=singular)]
         else:
             row = [_control(kind, s, f"{prefix}.{s.name}", reading, choices,
-                            label=labels.field_label(kind, s.path)) for s in part.items]
+                            label=record_labels.field_label(kind, s.path)) for s in part.items]
         for control in row:  # a row may stay empty; a filled one is checked whole
             control.required, control.suffix = False, f" {i + 1}"
         fieldset.rows.append(row)

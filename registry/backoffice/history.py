@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from registry import labels, models
+from registry.labels import records as record_labels
 from registry.backoffice.formspec import form_of, show
 
 
@@ -45,12 +46,12 @@ def timeline(kind: str, events: list[models.Event]) -> list[Entry]:
         changes = []
         if event.action not in ("archive", "restore"):
             for name in _order(kind, event.changed):
-                changes.append(Change(labels.field_label(kind, name),
+                changes.append(Change(record_labels.field_label(kind, name),
                                       show(kind, name, before.get(name)) if before
-                                      else labels.EMPTY,
+                                      else record_labels.EMPTY,
                                       show(kind, name, after.get(name))))
         out.append(Entry(at=labels.dutch_datetime(event.at), actor=event.actor,
-                         action=labels.ACTION_LABELS.get(event.action, event.action),
+                         action=record_labels.ACTION_LABELS.get(event.action, event.action),
                          version=event.version, changes=changes, source=event.source,
                          new=not before))
     return out
@@ -89,7 +90,7 @@ def merge(kind: str, base: dict[str, Any], mine: dict[str, Any], current: dict[s
             continue
         both = typed != was
         merged[name] = typed if both else now
-        clashes.append(Clash(labels.field_label(kind, name), show(kind, name, now),
+        clashes.append(Clash(record_labels.field_label(kind, name), show(kind, name, now),
                              show(kind, name, typed), both))
     who = [(e.actor, labels.dutch_datetime(e.at)) for e in events]
     return Conflict(who=who, clashes=clashes, merged=merged)

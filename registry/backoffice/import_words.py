@@ -1,7 +1,7 @@
 """The import's problems in Dutch: what the importer, the models, the JSON Schemas and the CSV
 reader say in English (for the API and the CLI), as a procurement officer reads it.
 
-A problem a form has too is said as the form says it (`labels.FORM_MESSAGES`); what only a
+A problem a form has too is said as the form says it (`labels.records.FORM_MESSAGES`); what only a
 file can get wrong (an id twice in the file, a record changed since the export, a CSV cell,
 a date not written as a bundle writes it) has its own sentence here.
 
@@ -17,20 +17,22 @@ from collections.abc import Callable
 
 from registry.labels import (
     AGREEMENT_STATUS_LABELS,
-    ASSESSMENT_STATUS_LABELS,
     AUDIENCE_LABELS,
     CATEGORY_LABELS,
-    CHAIN_ROLE_LABELS,
     COVENANT_LABELS,
-    FORM_MESSAGES,
     KIND_LABELS,
     LEVEL_LABELS,
     MODEL_LABELS,
     OUTCOME_LABELS,
     PSEUDONYMISATION_LABELS,
-    RECORD_WORDS,
     RISK_LABELS,
     dutch_date,
+)
+from registry.labels.records import (
+    ASSESSMENT_STATUS_LABELS,
+    CHAIN_ROLE_LABELS,
+    FORM_MESSAGES,
+    RECORD_WORDS,
     field_label,
 )
 from registry.store.kinds import KINDS

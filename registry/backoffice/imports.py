@@ -38,7 +38,8 @@ from registry.bundles import check, read_files
 from registry.db import Registry
 from registry.errors import RegistryError
 from registry.importer import ImportReport, import_source
-from registry.labels import RECORD_WORDS, VERDICT_LABELS, field_label
+from registry.labels import VERDICT_LABELS
+from registry.labels.records import RECORD_WORDS, field_label
 from registry.models import Role
 from registry.publish.preview import Shift, import_effect
 from registry.store.kinds import KINDS

@@ -15,6 +15,7 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from registry import labels
+from registry.labels import records as record_labels
 from registry.backoffice.access import SignedInAccount, signed_in
 from registry.backoffice.formspec import show, spec_at
 from registry.db import Registry
@@ -61,12 +62,12 @@ def _filter_controls(kind: str, query: Any) -> tuple[list[dict], dict[str, str]]
             value = ""
         if value:
             given[f.name] = value
-        controls.append({"name": param, "label": labels.field_label(kind, field_of[f.name]),
+        controls.append({"name": param, "label": record_labels.field_label(kind, field_of[f.name]),
                          "choices": choices, "value": value})
     if kind == "tools":
         value = query.get("oordeel") or ""
         value = value if value in VerdictCode.__members__ else ""
-        controls.append({"name": "oordeel", "label": labels.field_label(kind, "verdict"),
+        controls.append({"name": "oordeel", "label": record_labels.field_label(kind, "verdict"),
                          "choices": list(labels.VERDICT_LABELS.items()), "value": value})
     return controls, given
 
@@ -93,7 +94,7 @@ async def _page_by_verdict(request: Request, registry: Registry, code: str, q: s
 def _rows(kind: str, registry: Registry, items: list, today: dt.date) -> tuple[list, list]:
     """(column headings, rows) of a list page; a tool shows its live verdict."""
     def label(name: str) -> str:
-        return labels.field_label(kind, name)
+        return record_labels.field_label(kind, name)
 
     vendors = {}
     if kind in ("tools", "agreements"):
@@ -157,7 +158,7 @@ def list_handler(kind: str):
 
         return Template("beheer/lijst.html", context={
             "account": account, "section": kind, "kind": kind, "segment": SEGMENTS[kind],
-            "words": labels.RECORD_WORDS[kind], "q": q, "filters": controls,
+            "words": record_labels.RECORD_WORDS[kind], "q": q, "filters": controls,
             "archived": archived_word, "columns": columns, "rows": rows, "total": total,
             "first": offset + 1 if rows else 0, "last": offset + len(rows),
             "previous": link(at - 1) if at > 1 else None,

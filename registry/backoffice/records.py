@@ -21,7 +21,9 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from registry import labels
-from registry.backoffice import forms, formview, history
+from registry.labels import records as record_labels
+from registry.backoffice import formcheck, forms, formview, history
+from registry.backoffice.errorwords import dutch_error
 from registry.backoffice.access import Account, SignedInAccount
 from registry.backoffice.formspec import form_of, show
 from registry.backoffice.lists import GUARDS, SEGMENTS, list_handler, number, record_url
@@ -52,7 +54,7 @@ async def posted(request: Request) -> dict[str, list[str]]:
 
 
 def lookup(registry: Registry) -> forms.Lookup:
-    """A reference typed as an id or a name (see `forms.resolve_references`)."""
+    """A reference typed as an id or a name (see `formcheck.resolve_references`)."""
     def find(target: str, text: str) -> tuple[list, list]:
         text = text.strip()
         if _SLUG.match(text.lower()):
@@ -67,7 +69,7 @@ def lookup(registry: Registry) -> forms.Lookup:
 
 
 def _owners(registry: Registry, kind: str, record: Any):
-    """For `forms.check_references`: the owner of each record the form names."""
+    """For `formcheck.check_references`: the owner of each record the form names."""
     owners: dict[tuple[str, str], str] = {}
     for ref in KINDS[kind].references:
         if ref.same is not None:
@@ -105,7 +107,7 @@ def _form_page(kind: str, registry: Registry, account: Account, reading: forms.R
                            locked=frozenset({"id"}) if record is not None else frozenset())
     context = {
         "account": account, "section": kind, "kind": kind, "segment": SEGMENTS[kind],
-        "words": labels.RECORD_WORDS[kind], "items": items, "choices": choices,
+        "words": record_labels.RECORD_WORDS[kind], "items": items, "choices": choices,
         "errors": formview.error_list(items), "summary": forms.summary(reading.errors),
         "version": version, "record": record, "preview": None, "verdict": None,
         "conflict": None, "notice": None, "details": None, "preview_asked": False,
@@ -137,13 +139,13 @@ async def submit(kind: str, request: Request, registry: Registry, account: Accou
     reading = forms.read_form(kind, data)
     if record is not None:  # ids never change
         reading.doc["id"] = reading.values["id"] = record.id
-    forms.resolve_references(reading, lookup(registry))
-    checked = forms.check(reading)
+    formcheck.resolve_references(reading, lookup(registry))
+    checked = formcheck.check(reading)
     as_typed = checked if checked is not None else reading.doc
-    forms.check_references(reading, as_typed, _owners(registry, kind, as_typed))
+    formcheck.check_references(reading, as_typed, _owners(registry, kind, as_typed))
     if checked is not None:
         if record is None and registry.records_by_id(kind, [checked.id]):
-            reading.error("id", "id_taken", record=labels.RECORD_WORDS[kind][0], id=checked.id)
+            reading.error("id", "id_taken", record=record_labels.RECORD_WORDS[kind][0], id=checked.id)
     ok = checked is not None and not reading.errors
     empty = formview.empty_rows(data, reading, action)
     page_of = dict(record=record, version=version, empty=empty)
@@ -169,13 +171,13 @@ async def submit(kind: str, request: Request, registry: Registry, account: Accou
                          empty, today)
     except Conflict:
         if record is None:  # created by someone else meanwhile
-            reading.error("id", "id_taken", record=labels.RECORD_WORDS[kind][0], id=checked.id)
+            reading.error("id", "id_taken", record=record_labels.RECORD_WORDS[kind][0], id=checked.id)
             return _form_page(kind, registry, account, reading, status=409, **page_of)
         return Redirect(record_url(kind, record.id, "?melding=al-gearchiveerd"), status_code=303)
     except Invalid as exc:  # a reference removed meanwhile: the database's own check
         for error in exc.errors:
             name = error.field.removeprefix("$.")
-            reading.errors.setdefault(name, forms.dutch_error(kind, error.field, error.message))
+            reading.errors.setdefault(name, dutch_error(kind, error.field, error.message))
         return _form_page(kind, registry, account, reading, status=422, **page_of)
     notice = "aangemaakt" if record is None else "opgeslagen"
     return Redirect(record_url(kind, saved.id, f"?melding={notice}"), status_code=303)
@@ -238,6 +240,29 @@ def _new_handlers(kind: str):
     return new_page, create
 
 
+def _change_handler(kind: str, verb: str, done: str):
+    """Archive (`archiveren`) or restore (`terugzetten`) a record; `done` names the notice."""
+    @post(f"/{{record_id:str}}/{verb}", guards=GUARDS, name=f"beheer-{kind}-{verb}")
+    async def handler(self, request: Request, registry: NamedDependency[Registry],
+                      account: SignedInAccount, record_id: FromPath[str]) -> Redirect:
+        data = await posted(request)
+        version = number(forms.first(data, "versie"))
+        act = registry.archive if verb == "archiveren" else registry.restore
+        try:
+            act(kind, record_id, account.actor, {version} if version is not None else set())
+        except PreconditionFailed:
+            return Redirect(record_url(kind, record_id, "?melding=verouderd"),
+                            status_code=303)
+        except Conflict:
+            already = "al-gearchiveerd" if verb == "archiveren" else "niet-gearchiveerd"
+            return Redirect(record_url(kind, record_id, f"?melding={already}"),
+                            status_code=303)
+        return Redirect(record_url(kind, record_id, f"?melding={done}"), status_code=303)
+
+    handler.__name__ = verb
+    return handler
+
+
 def _record_handlers(kind: str):
     @get("/{record_id:str}", guards=GUARDS, name=f"beheer-{kind}-record")
     async def record_page(self, request: Request, registry: NamedDependency[Registry],
@@ -247,7 +272,7 @@ def _record_handlers(kind: str):
         notice = request.query_params.get("melding")
         details = None
         if record.archived_at is not None:
-            details = [(labels.field_label(kind, item.name),
+            details = [(record_labels.field_label(kind, item.name),
                         show(kind, item.name, getattr(record, item.name)))
                        for item in form_of(kind)]
         return _form_page(kind, registry, account, forms.values_of(kind, record), record=record,
@@ -273,34 +298,13 @@ def _record_handlers(kind: str):
         record = registry.get(kind, record_id)
         return Template("beheer/geschiedenis.html", context={
             "account": account, "section": kind, "kind": kind, "segment": SEGMENTS[kind],
-            "words": labels.RECORD_WORDS[kind], "record": record,
+            "words": record_labels.RECORD_WORDS[kind], "record": record,
             "title": getattr(record, "name", None) or record.id,
             "entries": history.timeline(kind, registry.audit.history(kind, record_id)),
         })
 
-    def change(verb: str, done: str):
-        @post(f"/{{record_id:str}}/{verb}", guards=GUARDS, name=f"beheer-{kind}-{verb}")
-        async def handler(self, request: Request, registry: NamedDependency[Registry],
-                          account: SignedInAccount, record_id: FromPath[str]) -> Redirect:
-            data = await posted(request)
-            version = number(forms.first(data, "versie"))
-            act = registry.archive if verb == "archiveren" else registry.restore
-            try:
-                act(kind, record_id, account.actor, {version} if version is not None else set())
-            except PreconditionFailed:
-                return Redirect(record_url(kind, record_id, "?melding=verouderd"),
-                                status_code=303)
-            except Conflict:
-                already = "al-gearchiveerd" if verb == "archiveren" else "niet-gearchiveerd"
-                return Redirect(record_url(kind, record_id, f"?melding={already}"),
-                                status_code=303)
-            return Redirect(record_url(kind, record_id, f"?melding={done}"), status_code=303)
-
-        handler.__name__ = verb
-        return handler
-
-    return (record_page, save, history_page, change("archiveren", "gearchiveerd"),
-            change("terugzetten", "teruggezet"))
+    return (record_page, save, history_page, _change_handler(kind, "archiveren", "gearchiveerd"),
+            _change_handler(kind, "terugzetten", "teruggezet"))
 
 
 def records_controller(kind: str) -> type[Controller]:
