@@ -78,6 +78,8 @@ def _extractor() -> tldextract.TLDExtract:
 
 
 def _is_ip(host: str) -> bool:
+    if ":" not in host and not host[-1:].isdigit():
+        return False  # an IPv4 address ends in a digit, an IPv6 one has colons: cheap and sure
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:

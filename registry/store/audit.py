@@ -20,7 +20,7 @@ from registry.errors import NotFound
 from registry.store.connection import Store
 from registry.store.kinds import KINDS
 from registry.store.records import read_all
-from registry.store.rows import META_FIELDS, json_text, now, to_builtins
+from registry.store.rows import META_FIELDS, now, to_builtins
 
 GENESIS_HASH = "0" * 64
 REVIEW_FIELDS = ("version", "status", "tool_id")
@@ -38,21 +38,18 @@ def event_row(action, kind, record_id, version, before_doc, after_doc, actor, so
                          if k not in META_FIELDS and before.get(k) != after.get(k))
     if action in ("archive", "restore"):
         changed = ["archived_at"]
-    event = {
-        "at": at,
-        "actor": actor,
-        "action": action,
-        "kind": kind,
-        "record_id": record_id,
-        "version": version,
-        "changed": changed,
-        "before": before_doc,
-        "after": after_doc,
-        "source": source,
-        "prev_hash": prev_hash,
-    }
-    event["hash"] = event_hash(event)
-    return {k: json_text(v) if k in ("changed", "before", "after") else v for k, v in event.items()}
+    # Each nested part is encoded once, keys sorted: the same text is stored and is embedded
+    # (as msgspec.Raw) in the sorted encoding that is hashed, which `event_hash` reproduces.
+    parts = {name: msgspec.json.encode(value, order="sorted")
+             for name, value in (("changed", changed), ("before", before_doc),
+                                 ("after", after_doc))}
+    event = {"at": at, "actor": actor, "action": action, "kind": kind, "record_id": record_id,
+             "version": version, "source": source, "prev_hash": prev_hash}
+    digest = hashlib.sha256(msgspec.json.encode(
+        {**event, **{name: msgspec.Raw(text) for name, text in parts.items()}},
+        order="sorted")).hexdigest()
+    event.update({name: text.decode() for name, text in parts.items()}, hash=digest)
+    return event
 
 
 def event_hash(event: dict[str, Any]) -> str:
