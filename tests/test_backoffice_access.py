@@ -33,6 +33,7 @@ REQUIRED: dict[tuple[str, str], Role | None] = {
     ("GET", "/beheer/importeren"): Role.procurement,
     ("POST", "/beheer/importeren"): Role.procurement,
     ("POST", "/beheer/importeren/bevestigen"): Role.procurement,
+    ("POST", "/beheer/importeren/annuleren"): Role.procurement,
     ("GET", "/beheer/accounts"): Role.admin,
     ("POST", "/beheer/accounts"): Role.admin,
     ("POST", "/beheer/accounts/{account_id:str}/rol"): Role.admin,

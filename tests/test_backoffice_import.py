@@ -373,6 +373,43 @@ def test_uploads_left_unconfirmed_are_removed_after_a_while(officer, backoffice_
     assert not folder.exists()
 
 
+def test_a_cancelled_import_removes_its_file_at_once_and_imports_nothing(
+        officer, registry, backoffice_settings, snapshot):
+    before = snapshot(registry)
+    checked = upload(officer, bundle(tools=[NEW_TOOL]))
+    upload_id = re.search(r'name="upload" value="([^"]+)"', checked.text)[1]
+    folder = imports.uploads_folder(backoffice_settings.db_path) / upload_id
+    assert folder.is_dir()
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', checked.text)[1]
+    cancelled = officer.post(f"{PAGE}/annuleren", data={"_csrf_token": token,
+                                                       "upload": upload_id},
+                             follow_redirects=False)
+    assert cancelled.status_code == 303
+    assert cancelled.headers["location"] == f"{PAGE}?melding=geannuleerd"
+    assert "De import is geannuleerd." in text_of(officer.get(cancelled.headers["location"]).text)
+    assert not folder.exists()
+    assert confirm(officer, checked.text).status_code == 404
+    assert snapshot(registry) == before
+
+
+def test_only_its_own_account_can_cancel_an_upload(officer, staff_client, backoffice_settings):
+    checked = upload(officer, bundle(tools=[NEW_TOOL]))
+    upload_id = re.search(r'name="upload" value="([^"]+)"', checked.text)[1]
+    colleague = staff_client(Role.publisher)
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', colleague.get(PAGE).text)[1]
+    colleague.post(f"{PAGE}/annuleren", data={"_csrf_token": token, "upload": upload_id})
+    assert (imports.uploads_folder(backoffice_settings.db_path) / upload_id).is_dir()
+    assert confirm(officer, checked.text).status_code == 200
+
+
+def test_a_refused_file_is_not_kept_for_a_confirmation(officer, backoffice_settings):
+    refused = upload(officer, bundle(tools=[{**NEW_TOOL, "vendor_id": "nobody"}]))
+    assert refused.status_code == 422
+    assert 'name="upload"' not in refused.text
+    folder = imports.uploads_folder(backoffice_settings.db_path)
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
 # --- limits and access -------------------------------------------------------------------------
 
 

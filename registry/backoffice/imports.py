@@ -22,14 +22,15 @@ from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
-from litestar.response import Template
+from litestar.params import QueryParameter
+from litestar.response import Redirect, Template
 
 from registry.api.imports import MAX_IMPORT_BODY
 from registry.backoffice.access import Account, SignedInAccount, signed_in
@@ -143,6 +144,19 @@ def load_upload(db_path: Path, upload_id: str, account: Account) -> Upload:
     if hashlib.sha256(raw).hexdigest() != meta["sha256"] or meta["changes"] is None:
         raise UploadProblem("Het bestand is na de controle veranderd. Kies het opnieuw.", 409)
     return upload
+
+
+def discard_upload(db_path: Path, upload_id: str, account: Account) -> None:
+    """Remove an upload its own account no longer wants (cancelled); anything else: nothing."""
+    if not UPLOAD_ID.match(upload_id):
+        return
+    own = uploads_folder(db_path) / upload_id
+    try:
+        meta = json.loads((own / "upload.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        return
+    if meta.get("account") == account.id:
+        shutil.rmtree(own, ignore_errors=True)
 
 
 # --- checking and applying (in a worker thread, on a connection of its own) ----------------
@@ -312,8 +326,10 @@ def _kind_choices() -> list[tuple[str, str]]:
 
 
 @get(PAGE, guards=[signed_in(Role.procurement)], include_in_schema=False)
-async def import_page(account: SignedInAccount) -> Template:
-    return _page(account)
+async def import_page(account: SignedInAccount,
+                      melding: Annotated[str | None, QueryParameter(max_length=20)] = None
+                      ) -> Template:
+    return _page(account, cancelled=melding == "geannuleerd")
 
 
 def _too_large(request: Request, exc: HTTPException) -> Template:
@@ -356,8 +372,11 @@ async def check_import(request: Request, account: SignedInAccount,
         shutil.rmtree(upload.folder, ignore_errors=True)
         return _page(account, problem.status, problem=problem.message,
                      filename=file.filename, **chosen)
-    status = 200 if outcome.report.ok else 422
-    return _page(account, status, upload=upload.id, filename=file.filename, checked=True,
+    if not outcome.report.ok:  # nothing to confirm: the file need not wait
+        shutil.rmtree(upload.folder, ignore_errors=True)
+        return _page(account, 422, filename=file.filename, checked=True, **chosen,
+                     **report_context(outcome))
+    return _page(account, 200, upload=upload.id, filename=file.filename, checked=True,
                  **chosen, **report_context(outcome))
 
 
@@ -381,4 +400,13 @@ async def confirm_import(request: Request, account: SignedInAccount,
                  filename=filename, checked=True, moved=True, **context)
 
 
-HANDLERS = [import_page, check_import, confirm_import]
+@post(f"{PAGE}/annuleren", guards=[signed_in(Role.procurement)], include_in_schema=False)
+async def cancel_import(request: Request, account: SignedInAccount,
+                        db_path: NamedDependency[Path]) -> Redirect:
+    """Cancel a checked import: its file is removed at once, not after `KEEP_SECONDS`."""
+    form = await request.form()
+    discard_upload(db_path, str(form.get("upload", "")), account)
+    return Redirect(f"{PAGE}?melding=geannuleerd", status_code=303)
+
+
+HANDLERS = [import_page, check_import, confirm_import, cancel_import]
