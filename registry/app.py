@@ -202,6 +202,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     answer_options_with_every_method(app)
     wing.install(app)
+    backoffice.install(app)
     return app
 
 

@@ -197,3 +197,21 @@ def test_every_form_refuses_a_post_without_its_csrf_token(app, method, path, gua
     response = client.request(method, concrete(path), data={"email": "x"},
                               follow_redirects=False)
     assert answer_kind(response) == "refused: csrf"
+
+
+@pytest.mark.parametrize("actor", ["anonymous", "procurement"])
+def test_an_unknown_back_office_address_gets_a_dutch_page_and_no_cookie(app, actor):
+    client = client_as(app, actor)
+    cookies = dict(client.cookies)
+    page = client.get("/beheer/bestaat-niet", headers={"accept": "text/html"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Deze pagina bestaat niet" in page.text and 'href="/beheer"' in page.text
+    assert "set-cookie" not in page.headers and dict(client.cookies) == cookies
+    wrong = client.delete("/beheer/importeren", headers={"accept": "text/html"})
+    assert wrong.status_code == 405 and "Dit kan hier niet" in wrong.text
+    assert "POST" in wrong.headers["allow"]
+    # Scripts and the API's clients keep the problem details.
+    machine = client.get("/beheer/bestaat-niet", headers={"accept": "application/json"})
+    assert machine.status_code == 404
+    assert machine.headers["content-type"] == "application/problem+json"

@@ -12,7 +12,7 @@ through them, so it never gets a cookie.
 
 from __future__ import annotations
 
-from litestar import Router
+from litestar import Litestar, Request, Response, Router
 
 from registry.backoffice import access, admin, imports, oidc, overview, records, signin
 from registry.backoffice.sessions import Protection
@@ -31,3 +31,33 @@ def router(protection: Protection) -> Router:
     """Every back-office page, behind its sessions and CSRF protection."""
     return Router("/", route_handlers=HANDLERS, middleware=protection.middleware(),
                   dependencies=access.DEPENDENCIES, exception_handlers=access.EXCEPTION_HANDLERS)
+
+
+def _for_unknown_addresses(handler):
+    """`handler` (an app-wide one: problem details), answering a browser that asks for an
+    address under /beheer that no page has (a 404, or a method a page does not take) with
+    the back office's Dutch error page instead."""
+    if getattr(handler, "back_office_pages", False):
+        return handler
+
+    def handle(request: Request, exc: Exception) -> Response:
+        response = handler(request, exc)
+        path = request.url.path
+        if (path == "/beheer" or path.startswith("/beheer/")) and 400 <= response.status_code < 500 \
+                and "text/html" in request.headers.get("accept", "").lower():
+            page = access.error_page(request, response.status_code)
+            if allow := (response.headers or {}).get("allow"):
+                page.headers["allow"] = allow
+            return page
+        return response
+
+    handle.back_office_pages = True
+    return handle
+
+
+def install(app: Litestar) -> None:
+    """Unknown back-office addresses get a Dutch page too: the router looks the app's own
+    handlers up for paths no route has, so they are wrapped in place (as
+    `registry.whitelist.errorpages.install` does for the public pages)."""
+    for key, handler in list(app.exception_handlers.items()):
+        app.exception_handlers[key] = _for_unknown_addresses(handler)
