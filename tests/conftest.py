@@ -33,7 +33,7 @@ pytest_plugins = ["tests.browser", "tests.backoffice", "tests.journey"]
 
 # The markers of the slow groups (pyproject.toml); each implies `slow`, so that
 # `-m "not slow"` leaves them all out.
-SLOW_GROUPS = ("server", "browser", "fuzz", "crash", "load", "backoffice")
+SLOW_GROUPS = ("server", "browser", "fuzz", "crash", "load", "backoffice", "matrix")
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects

@@ -74,6 +74,7 @@ BAD_INPUT = [
 ]
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize(
     ("kind", "body", "status", "field", "words"),
     BAD_INPUT,
@@ -177,6 +178,7 @@ WRITES = [
 CALLERS = {"none": 401, "revoked": 401, "garbage": 401, "procurement": None, "publisher": None}
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("caller", list(CALLERS))
 @pytest.mark.parametrize(("method", "path", "body", "ok"), WRITES, ids=[f"{m} {p}" for m, p, *_ in WRITES])
 def test_authorisation_matrix(client, seeded, tokens, registry, snapshot, caller, method, path,
