@@ -10,34 +10,15 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from registry import db as storage
-from registry.auth import TOKEN_ROLES
+from registry.cli_accounts import token, user
+from registry.cli_shared import actor, console, db_option, err, open_registry
 from registry.errors import RegistryError
 from registry.models import Role
 from registry.store.kinds import KINDS
 
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar=storage.ENV_DB,
-    default=storage.default_db_path,
-    show_default="$REGISTRY_DB or ~/.local/share/school-whitelist/registry.db",
-    help="The registry database; created on first use.",
-)
-
-
-def open_registry(db_path: Path) -> storage.Registry:
-    registry = storage.Registry(db_path)
-    registry.migrate()
-    return registry
 
 
 class Group(click.Group):
@@ -86,8 +67,21 @@ def main() -> None:
     Start with `registry serve`: it creates the database with fictional demo data on first
     start and serves the API (/api) and its docs (/api/docs). Staff work in the back office
     (/beheer); create its first admin with `registry user create`.
-    """
 
+    Every command computes verdicts for today, or for the day $REGISTRY_TODAY fixes
+    (YYYY-MM-DD), as `registry serve` does.
+    """
+    from registry.clock import clock_from_env
+
+    try:  # a bad day is one line before any command runs, not a traceback halfway
+        clock_from_env()
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+
+main.add_command(token)
+main.add_command(user)
 
 @main.command()
 @db_option
@@ -178,136 +172,6 @@ def _summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in counts.items())
 
 
-@main.group()
-def token() -> None:
-    """Create, list and revoke API tokens (only their hashes are stored)."""
-
-
-@token.command("create")
-@db_option
-@click.option("--name", required=True, help="Who or what uses the token; shown in the audit log.")
-@click.option(
-    "--role", required=True, type=click.Choice([r.value for r in TOKEN_ROLES]),
-    help="procurement: records; publisher: also publications and policy.",
-)
-def token_create(db_path: Path, name: str, role: str) -> None:
-    """Create a token and print it once: store it safely, it cannot be shown again."""
-    created, secret = open_registry(db_path).tokens.create(name, Role(role))
-    console.print(f"Created token '{created.name}' ({created.role}, id {created.id}).")
-    console.print("Store it now; it is not shown again:")
-    click.echo(secret)
-
-
-@token.command("list")
-@db_option
-def token_list(db_path: Path) -> None:
-    """List tokens: name, role, created, revoked."""
-    table = Table("id", "name", "role", "created", "revoked")
-    for t in open_registry(db_path).tokens.list():
-        revoked = t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else ""
-        table.add_row(t.id, t.name, t.role, t.created_at.isoformat(timespec="seconds"), revoked)
-    console.print(table)
-
-
-@token.command("revoke")
-@db_option
-@click.argument("name_or_id")
-def token_revoke(db_path: Path, name_or_id: str) -> None:
-    """Revoke a token by name or id; it stops working at once."""
-    revoked = open_registry(db_path).tokens.revoke(name_or_id)
-    console.print(f"Revoked token '{revoked.name}'.")
-
-
-# --- staff accounts of the back office ---------------------------------------------------------
-
-STAFF_ROLES = click.Choice([r.value for r in Role])
-
-
-@main.group()
-def user() -> None:
-    """Create, list and disable staff accounts of the back office (/beheer).
-
-    Roles: procurement (records), publisher (also publishing and the policy), admin (also
-    accounts and API tokens, in the back office). Create the first admin here; admins then
-    approve and manage the others at /beheer/accounts.
-    """
-
-
-def _actor() -> str:
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name in some containers
-        return "cli"
-
-
-def _checked_password(value: str) -> str:
-    from registry.store.accounts import password_problem
-
-    if problem := password_problem(value):
-        raise click.UsageError(problem)
-    return value
-
-
-@user.command("create")
-@db_option
-@click.argument("email")
-@click.option("--name", required=True, help="The person's name, as colleagues see it.")
-@click.option("--role", required=True, type=STAFF_ROLES,
-              help="procurement: records; publisher: also publishing; admin: also accounts "
-                   "and tokens.")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from the first line of standard input (for scripts) "
-                   "instead of asking for it twice.")
-def user_create(db_path: Path, email: str, name: str, role: str, password_stdin: bool) -> None:
-    """Create an account that signs in at /beheer/inloggen with EMAIL and a password.
-
-    The password needs at least 12 characters and must not be a common one; only its argon2id
-    hash is stored.
-    """
-    from registry.store.accounts import password_problem
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if problem := password_problem(password):
-            raise RegistryError(problem)
-    else:  # asked again until it is good enough
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True,
-                                value_proc=_checked_password)
-    try:
-        created = open_registry(db_path).accounts.create(email, name, Role(role), password,
-                                                         _actor())
-    except RegistryError as exc:  # its one sentence says it all: no field lines
-        raise RegistryError(exc.detail) from None
-    console.print(f"Created account '{created.email}' ({created.role}). Sign in at "
-                  "/beheer/inloggen.", markup=False, highlight=False)
-
-
-@user.command("list")
-@db_option
-def user_list(db_path: Path) -> None:
-    """List accounts: e-mail, name, role (none: waiting for approval), status, last sign-in."""
-    table = Table("email", "name", "role", "status", "last sign-in")
-    for a in open_registry(db_path).accounts.list():
-        status = "disabled" if a.disabled else "waiting" if a.role is None else "active"
-        table.add_row(a.email, a.name, a.role or "", status, (a.last_signin_at or "")[:19])
-    console.print(table)
-
-
-@user.command("disable")
-@db_option
-@click.argument("email")
-def user_disable(db_path: Path, email: str) -> None:
-    """Disable the account of EMAIL: it can no longer sign in, and its sessions end at once."""
-    registry = open_registry(db_path)
-    found = registry.accounts.by_email(email)
-    if found is None:
-        raise RegistryError(f"No account with the e-mail address '{email.strip().lower()}'.")
-    registry.accounts.disable(found.id, _actor())
-    console.print(f"Disabled account '{found.email}'.", markup=False, highlight=False)
-
-
 # --- import and export -----------------------------------------------------------------------
 
 KIND_CHOICE = click.Choice(list(KINDS))
@@ -342,23 +206,17 @@ def import_(db_path: Path, files: tuple[Path, ...], kind: str | None, dry_run: b
     hand-made file without fingerprints, needs --force. Exit status 1 when nothing was
     imported because of a problem.
     """
-    import getpass
-
     from rich.progress import Progress
 
     from registry.bundles import read_files
     from registry.importer import import_source
 
     source = read_files(files, kind)
-    try:
-        actor = f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name in some containers
-        actor = "cli"
     registry = open_registry(db_path)
     with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("Importing", total=None)
         report = import_source(
-            registry, source, actor=actor, dry_run=dry_run, force=force,
+            registry, source, actor=actor(), dry_run=dry_run, force=force,
             progress=lambda phase, done, total: bar.update(task, completed=done, total=total),
         )
     if report.ok and report.held_no_records():
@@ -449,8 +307,6 @@ def publish_(db_path: Path, out_path: Path | None) -> None:
     Serve it with `datasette witte-lijst.db -m datasette-metadata.json`; restart Datasette
     after publishing, as it keeps the old file open.
     """
-    import getpass
-
     from registry.clock import clock_from_env
     from registry.publish import default_whitelist_path, publish
 
@@ -461,8 +317,7 @@ def publish_(db_path: Path, out_path: Path | None) -> None:
             if console.is_terminal:
                 status.update(f"{step}…")
 
-        done = publish(registry, out_path, clock_from_env()(), f"cli:{getpass.getuser()}",
-                       progress=progress)
+        done = publish(registry, out_path, clock_from_env()(), actor(), progress=progress)
     c, ch = done.counts, done.changes
     since = f"since version {ch.since_version}" if ch.since_version else "(new file)"
     console.print(

@@ -1,6 +1,7 @@
 """Rate limits of the anonymous endpoints (the check, review requests, the embed feed and
-page, the whitelist under /lijst): Litestar's limiter, counting in a store that never waits.
-Both wings use them (the read wing all but review requests), so they import neither.
+page, the list and tool pages, the whitelist under /lijst): Litestar's limiter, counting in a
+store that never waits. Both wings use them (the read wing all but review requests), so they
+import neither.
 
 Litestar's `RateLimitMiddleware` keeps each client's history as JSON in a `Store`: per
 request it decodes it, encodes it again, stamps two datetimes and takes three `anyio` locks,
@@ -159,7 +160,11 @@ EXPORT_LIMIT = RateLimitConfig(rate_limit=("hour", 10), store="rate_limit_export
                                check_throttle_handler=exports_everything)
 """Whole-file exports for one client, whether built or kept: each is the whole list (46 MB
 as CSV at 100,000 tools), and nobody needs it more than a few times an hour."""
-LIMITS = (CHECK_LIMIT, REVIEW_LIMIT, EMBED_LIMIT, WHITELIST_LIMIT, EXPORT_LIMIT)
+LIST_LIMIT = RateLimitConfig(rate_limit=("minute", 300), store="rate_limit_list",
+                             middleware_class=RateLimiter)
+"""Our own list (/tools) and tool pages: a search over 100,000 tools costs a few
+milliseconds, a school behind one address clicks through pages and filters."""
+LIMITS = (CHECK_LIMIT, REVIEW_LIMIT, EMBED_LIMIT, WHITELIST_LIMIT, EXPORT_LIMIT, LIST_LIMIT)
 
 
 def stores() -> dict[str, CountingStore]:
@@ -167,5 +172,5 @@ def stores() -> dict[str, CountingStore]:
     return {limit.store: CountingStore() for limit in LIMITS}
 
 
-__all__ = ["CHECK_LIMIT", "EMBED_LIMIT", "EXPORT_LIMIT", "LIMITS", "REVIEW_LIMIT",
+__all__ = ["CHECK_LIMIT", "EMBED_LIMIT", "EXPORT_LIMIT", "LIMITS", "LIST_LIMIT", "REVIEW_LIMIT",
            "WHITELIST_LIMIT", "CountingStore", "RateLimiter", "stores"]

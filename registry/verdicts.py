@@ -14,7 +14,7 @@ import msgspec
 from registry import models
 from registry.db import Registry
 from registry.policy import Policy, load_policy
-from registry.verdict import Verdict, evaluate
+from registry.verdict import Verdict, evaluate, evaluate_with_following
 from registry.verdict import last_valid_day
 
 
@@ -62,7 +62,12 @@ class Records(msgspec.Struct):
         )
 
     def verdict(self, tool: models.Tool, policy: Policy, today: dt.date) -> Verdict:
-        return evaluate(
+        return self.verdict_and_following(tool, policy, today)[0]
+
+    def verdict_and_following(self, tool: models.Tool, policy: Policy, today: dt.date
+                              ) -> tuple[Verdict, Verdict | None]:
+        """The verdict on `today` and the one from the day it changes by itself on."""
+        return evaluate_with_following(
             tool,
             self.vendors.get(tool.vendor_id),
             self.agreements.get(tool.id, []),

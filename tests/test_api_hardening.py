@@ -56,13 +56,13 @@ def problem(response, status: int) -> dict:
 
 def test_a_page_of_tools_computes_only_its_own_verdicts(demo, monkeypatch):
     evaluated = []
-    evaluate = verdicts.evaluate
+    evaluate = verdicts.evaluate_with_following
 
     def counting(tool, *args):
         evaluated.append(tool.id)
         return evaluate(tool, *args)
 
-    monkeypatch.setattr(verdicts, "evaluate", counting)
+    monkeypatch.setattr(verdicts, "evaluate_with_following", counting)
     page = demo.get("/api/tools?limit=1", headers=demo.token).json()
     assert page["total"] == 26
     assert evaluated == [page["items"][0]["id"]]
@@ -174,6 +174,7 @@ def nested(depth: int, shape: str) -> bytes:
     return b'{"a":' * depth + b"1" + b"}" * depth
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("depth", [1000, 100_000])
 @pytest.mark.parametrize("shape", ["arrays", "objects"])
 @pytest.mark.parametrize(("method", "path", "who"), [
@@ -396,6 +397,7 @@ LAX = [
 ]
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize(("method", "path", "body", "field"), LAX,
                          ids=[f"{m} {p} {f}" for m, p, _, f in LAX])
 def test_bodies_are_decoded_strictly(client, tokens, seeded, registry, method, path, body,

@@ -82,6 +82,31 @@ def test_no_import_cycles():
     assert cycles(import_graph()) == []
 
 
+MAX_MODULE_LINES = 420
+MAX_FUNCTION_LINES = 65
+"""About 400 and 60: a module that says what it holds fits in a reader's head."""
+DECLARATIONS = {"registry/migrations.py"}
+"""A migration declares tables column by column and never changes once released."""
+
+
+def test_no_module_over_about_400_lines_and_no_function_over_about_60():
+    long_modules, long_functions = [], []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        where = str(path.relative_to(PACKAGE.parent))
+        if text.count("\n") > MAX_MODULE_LINES:
+            long_modules.append(f"{where}: {text.count(chr(10))} lines")
+        if where in DECLARATIONS:
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    long_functions.append(f"{where}:{node.lineno} {node.name}: {length} lines")
+    assert long_modules == []
+    assert long_functions == []
+
+
 def test_storage_import_and_export_do_not_branch_on_the_kind():
     """What differs between kinds is declared in `registry.store.kinds`, not tested for."""
     files = [*(PACKAGE / "store").glob("*.py"), PACKAGE / "db.py", PACKAGE / "importer.py",

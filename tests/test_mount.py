@@ -55,8 +55,9 @@ def test_no_link_on_the_whitelist_pages_doubles_the_prefix(demo):
         for link in links(response.text, f"{PUBLIC_URL}{url}"):
             assert f"{PREFIX}{PREFIX}" not in link, f"{url} links to {link}"
             path = urlsplit(link).path
-            assert path.startswith(f"{PREFIX}/") or path in ("/", "/uitleg", PREFIX) or \
-                path.startswith(("/static/", "/insluiten", "/embed")), f"{url} links to {link}"
+            assert path.startswith(f"{PREFIX}/") or path in ("/", "/uitleg", "/tools", PREFIX) \
+                or path.startswith(("/static/", "/insluiten", "/embed", "/tools/")), \
+                f"{url} links to {link}"
             if path.startswith(f"{PREFIX}/") and link not in seen and ".db" not in path:
                 seen.add(link)
                 queue.append(link)

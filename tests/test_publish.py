@@ -50,13 +50,16 @@ PUBLIC_COLUMNS = {
     "tools": [
         "id", "name", "vendor_id", "vendor_name", "description", "category", "category_label",
         "levels", "level_codes", "audience", "verdict", "verdict_label", "conditions",
-        "reasons", "verdict_changes_on", "policy_version", "agreement_model",
+        "reasons", "verdict_changes_on", "next_verdict", "next_verdict_label",
+        "next_conditions", "next_reasons", "policy_version", "agreement_model",
         "agreement_model_label", "agreement_status", "agreement_status_label",
-        "agreement_expires_on", "pseudonymisation", "pseudonymisation_label", "assessment_id",
-        "assessment_kind", "assessment_assessor", "assessment_date", "assessment_outcome",
-        "assessment_residual_risk", "assessment_valid_until", "assessment_source_url",
-        "data_locations", "free_of_charge", "minimum_age", "website", "domains",
-        "alternatives", "name_key", "search",
+        "agreement_expires_on", "agreement_signed_on", "privacybijsluiter_url",
+        "privacybijsluiter_version", "pseudonymisation", "pseudonymisation_label",
+        "assessment_id", "assessment_kind", "assessment_assessor", "assessment_date",
+        "assessment_outcome", "assessment_residual_risk", "assessment_valid_until",
+        "assessment_source_url", "data_locations", "sub_processors", "retention",
+        "free_of_charge", "minimum_age", "website", "domains", "alternatives", "name_key",
+        "search",
     ],
     "vendors": ["id", "name", "country", "website", "kvk_number", "covenant_status",
                 "covenant_label", "covenant_since", "certifications"],
@@ -65,6 +68,9 @@ PUBLIC_COLUMNS = {
                     "outcome", "residual_risk", "conditions", "public_summary", "source_url"],
     "changes": ["tool_id", "name", "change", "change_label", "before", "before_label", "after",
                 "after_label", "reason"],
+    "changelog": ["publication_version", "published_at", "tool_id", "name", "change",
+                  "change_label", "before", "before_label", "after", "after_label", "reason",
+                  "levels"],
     "publication": ["version", "published_at", "evaluated_on", "policy_version",
                     "previous_version", "counts", "changes", "sha256"],
     "name_words": ["word", "tool_id"],
@@ -114,7 +120,7 @@ def test_tables_and_columns_are_exactly_the_public_ones(registry, whitelist):
     for table, columns in PUBLIC_COLUMNS.items():
         assert [r["name"] for r in query(whitelist, f"PRAGMA table_info([{table}])")] == columns
     assert query(whitelist, "PRAGMA journal_mode") == [{"journal_mode": "delete"}]
-    assert query(whitelist, "PRAGMA user_version") == [{"user_version": 2}]
+    assert query(whitelist, "PRAGMA user_version") == [{"user_version": 3}]
 
 
 def test_verdicts_are_those_of_the_demo_readme(registry, whitelist):
@@ -144,6 +150,7 @@ def test_verdicts_are_those_of_the_demo_readme(registry, whitelist):
         "agreement_status": "signed",
         "agreement_status_label": "Getekend",
         "agreement_expires_on": "2029-08-31",
+        "agreement_signed_on": "2024-09-01",
         "assessment_id": "noorderlicht-rekenen-dpia-2026",
         "assessment_kind": "DPIA",
         "assessment_assessor": "Kennisnet Demo",
@@ -155,6 +162,8 @@ def test_verdicts_are_those_of_the_demo_readme(registry, whitelist):
             "https://privacytoets-demo.nl/rapporten/noorderlicht-rekenen-dpia-2026",
     }
     assert rekenen["levels"] == "PO" and rekenen["audience"] == "leerlingen, leraren"
+    assert {k: rekenen[k] for k in ("privacybijsluiter_url", "privacybijsluiter_version",
+                                    "sub_processors", "retention")} == PUBLISHED_EXTRAS
     assert rekenen["domains"] == "rekenen.noorderlicht-demo.nl, login.noorderlicht-demo.nl"
     assert rekenen["name_key"] == "noorderlicht rekenen demo"
     assert json.loads(rekenen["reasons"])[1] == {
@@ -291,36 +300,50 @@ agreements, assessments, drafts, expiries, shared hosts and non-ASCII names."""
 PUBLISHED_AT = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.UTC)
 SEARCHED = ["reken", "taal", "examen", "ëxamen", "beta", "b.v", "noorder", "app", "quiz"]
 
+PUBLISHED_EXTRAS = {
+    "privacybijsluiter_url": "https://www.noorderlicht-demo.nl/privacy/privacybijsluiter",
+    "privacybijsluiter_version": "4.1-2024",
+    "sub_processors": '[{"name":"Fictieve Hosting Nederland B.V. (demo)",'
+                      '"activity":"Hosting in een datacenter","country":"Nederland"}]',
+    "retention": "Tot het einde van het schooljaar na het laatste gebruik; daarna verwijderd.",
+}
+"""What the tool page shows of noorderlicht-rekenen's agreement and data, as published."""
 PUBLISHED_CONTENT = {
     "demo": {
-        "user_version": "d4735e3a265e16ee", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "d05d7f793de05649", "assessments": "e4400742aa58a14e",
-        "changes": "41466dcf28f0d526", "domains": "15dd489a0f6b338e",
-        "name_words": "ad211c7ac3745ca0", "publication": "70fc80925e62eace",
-        "tools": "b50e391ae1bb2634", "vendors": "2c4064e6bf0797ff", "fts": "3631ee0ca914267e"},
+        "user_version": "4e07408562bedb8b", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "6894792c8c137e94", "assessments": "e4400742aa58a14e",
+        "changelog": "4afdd7f7e937df7e", "changes": "41466dcf28f0d526",
+        "domains": "15dd489a0f6b338e", "name_words": "ad211c7ac3745ca0",
+        "publication": "e0a1069197e1a8a7", "tools": "b20243175d72c744",
+        "vendors": "2c4064e6bf0797ff", "fts": "3631ee0ca914267e"},
     "demo, changed, 400 days on": {
-        "user_version": "d4735e3a265e16ee", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "d05d7f793de05649", "assessments": "e4400742aa58a14e",
-        "changes": "f60d58650447ece1", "domains": "cfa17970ef59e60c",
-        "name_words": "9ff8422f7df83a77", "publication": "7d35226627f67cdc",
-        "tools": "9acdfc39e9766c45", "vendors": "2c4064e6bf0797ff", "fts": "ab3059488e89e134"},
+        "user_version": "4e07408562bedb8b", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "6894792c8c137e94", "assessments": "e4400742aa58a14e",
+        "changelog": "f933ec8d92960e07", "changes": "f60d58650447ece1",
+        "domains": "cfa17970ef59e60c", "name_words": "9ff8422f7df83a77",
+        "publication": "88577dd6c9497b38", "tools": "a284129286bbadc3",
+        "vendors": "2c4064e6bf0797ff", "fts": "ab3059488e89e134"},
     "synthetic": {
-        "user_version": "d4735e3a265e16ee", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "d05d7f793de05649", "assessments": "7d1441867557a305",
-        "changes": "0eae802105930b21", "domains": "b22efafdb9521ac7",
-        "name_words": "d53c7e0675d49c66", "publication": "44b4ec3cc886fa7f",
-        "tools": "f563358c0661c2cc", "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
+        "user_version": "4e07408562bedb8b", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "6894792c8c137e94", "assessments": "7d1441867557a305",
+        "changelog": "9a79b8cc0ba169f5", "changes": "0eae802105930b21",
+        "domains": "b22efafdb9521ac7", "name_words": "d53c7e0675d49c66",
+        "publication": "ab82d0f7bfc12cdf", "tools": "f9773721513b32ff",
+        "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
     "synthetic, 500 days on": {
-        "user_version": "d4735e3a265e16ee", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "d05d7f793de05649", "assessments": "7d1441867557a305",
-        "changes": "eef8daac95079767", "domains": "b22efafdb9521ac7",
-        "name_words": "d53c7e0675d49c66", "publication": "0403e78676e0d3e7",
-        "tools": "8efb20b8374cc591", "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
+        "user_version": "4e07408562bedb8b", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "6894792c8c137e94", "assessments": "7d1441867557a305",
+        "changelog": "88cf6388902d8d6f", "changes": "eef8daac95079767",
+        "domains": "b22efafdb9521ac7", "name_words": "d53c7e0675d49c66",
+        "publication": "06b96db60be73d55", "tools": "e4ccc012388122ab",
+        "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
 }
-"""What the files held before publishing was made faster (2026-12-02): a digest of each
-part, so that a change names the table it is in. Publishing faster must not change a byte of
-any table; a deliberate change of the content (a new column, other wording) updates these
-digests, and an upgrade of SQLite or sqlite-utils may change `schema` or `fts`."""
+"""What the files held once the verdict of today, the tool page's columns and the changelog
+were published (2026-12-03; until then the digests of 2026-12-02 pinned that publishing
+faster changed nothing): a digest of each part, so that a change names the table it is in.
+Publishing faster must not change a byte of any table; a deliberate change of the content (a
+new column, other wording) updates these digests, and an upgrade of SQLite or sqlite-utils may
+change `schema` or `fts`."""
 
 
 def content_digests(path: Path) -> dict[str, str]:
@@ -593,6 +616,6 @@ def test_serve_publishes_a_whitelist_of_an_older_format_again(tmp_path):
         conn.execute("PRAGMA user_version = 1")
     conn.close()
     prepare(settings)
-    assert query(settings.whitelist, "PRAGMA user_version") == [{"user_version": 2}]
+    assert query(settings.whitelist, "PRAGMA user_version") == [{"user_version": 3}]
     assert query(settings.whitelist, "SELECT version FROM publication") == [{"version": 2}]
     assert query(settings.whitelist, "SELECT count(*) AS n FROM name_words")[0]["n"] > 0

@@ -214,3 +214,91 @@ def _amsterdam() -> dt.tzinfo:
         return ZoneInfo("Europe/Amsterdam")
     except ZoneInfoNotFoundError:  # a system without time zone data: say it is UTC time
         return dt.UTC
+
+
+# --- issue 15: today's verdict and the finished check ---------------------------------------
+
+CHANGE_WARNING = "Let op: dit oordeel verandert op {day}. {then}"
+"""Within 60 days of the day a verdict changes by itself; `then` from NEXT_VERDICT_PHRASES."""
+NEXT_VERDICT_PHRASES = {
+    "allowed": "Vanaf dan is de tool toegestaan.",
+    "allowed_with_conditions": "Vanaf dan mag je de tool alleen onder voorwaarden gebruiken.",
+    "not_allowed": "Vanaf dan is de tool niet meer toegestaan: kies dan een andere tool.",
+    "under_review": ("Vanaf dan is de tool in beoordeling: gebruik hem dan niet meer met "
+                     "gegevens van leerlingen."),
+    "not_assessed": ("Vanaf dan is de tool niet meer beoordeeld: gebruik hem dan niet meer met "
+                     "gegevens van leerlingen."),
+}
+LEVEL_SHORT_LABELS = {
+    "PO": "primair onderwijs (PO)",
+    "VO": "voortgezet onderwijs (VO)",
+    "SO": "speciaal onderwijs (SO)",
+}
+"""A school type with its abbreviation, as teachers know both."""
+CHECK_WORDS = {
+    "levels": "Voor het {levels}.",
+    "levels_and_age": "Voor het {levels}, voor leerlingen vanaf {age} jaar.",
+    "no_levels": "Het is niet bekend voor welk soort onderwijs de tool is.",
+    "other_level": ("Let op: deze tool is niet bedoeld voor het {level}. Hij is alleen "
+                    "beoordeeld voor het {levels}."),
+    "too_young": ("Let op: deze tool is voor leerlingen vanaf {age} jaar. In het {level} zijn "
+                  "leerlingen vaak jonger: gebruik de tool niet met jongere leerlingen."),
+    "found": "Gevonden: {name}",
+    "found_host": "{host} hoort bij {name}",
+    "did_you_mean_one": "Bedoel je {name}? Kies de tool als je die bedoelt.",
+    "did_you_mean": "Bedoel je een van deze tools? Kies de tool die je bedoelt.",
+    "vendor": "Bedoel je een tool van {vendor}? Kies de tool die je bedoelt.",
+    "vendor_many": "Bedoel je een tool van deze leveranciers? Kies de tool die je bedoelt.",
+    "level_choice": "Ik werk in het",
+    "level_any": "alle soorten onderwijs",
+}
+"""The check's sentences; a name or host ends a sentence through `sentence`."""
+TEACHER_WORDS = (
+    ("Wet pseudonimisering leerlinggegevens",
+     "wet die namen van leerlingen afschermt (Wet pseudonimisering leerlinggegevens)"),
+    ("Pseudonimisering", "Het afschermen van namen van leerlingen (pseudonimisering)"),
+    ("verwerkersovereenkomst", "afspraak over de gegevens (verwerkersovereenkomst)"),
+    ("DPIA", "privacyonderzoek (DPIA)"),
+    ("restrisico", "overgebleven risico (restrisico)"),
+)
+"""Jargon in the verdict's sentences → the words a teacher uses, the term in brackets."""
+
+
+def sentence(text: str) -> str:
+    """`text` ending in one full stop: 'Sommenstad B.V.' stays as it is, never 'B.V..'."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def in_teacher_words(text: str) -> str:
+    """A verdict's sentence with each term of TEACHER_WORDS explained at its first use."""
+    import re
+
+    for term, plain in TEACHER_WORDS:
+        text = re.sub(rf"(?<![\w(]){re.escape(term)}(?![\w)])", plain, text, count=1)
+    return text
+
+
+# --- issue 15: open data, downloads and the change feed ---------------------------------------
+FEED_TITLE = "Wijzigingen in de witte lijst"
+FEED_ENTRY = "Publicatie {version} van {date}: van ‘{before}’ naar ‘{after}’. {reason}"
+"""One change in the Atom feed: what changed, from what to what, and why."""
+FEED_ENTRY_NEW_OR_GONE = "Publicatie {version} van {date}. {reason}"
+"""A tool added to or removed from the list: its reason says the verdict."""
+FEED_ENTRY_BY_ITSELF = ("Op {date} veranderde het oordeel vanzelf van ‘{before}’ in ‘{after}’, "
+                        "zonder nieuwe publicatie. {reason}")
+"""A verdict that changed on its day (an agreement or assessment ran out) since the last
+publication."""
+FEED_LEVEL_UNKNOWN = "Kies voor niveau PO, VO of SO, of laat het weg voor alle onderwijssoorten."
+NO_HISTORY = "Deze publicatie heeft nog geen geschiedenis van wijzigingen."
+
+
+# --- issue 15: tool pages, the list and the public error pages --------------------------------
+LIST_PROBLEMS = {
+    "oordeel": "Dat oordeel kennen we niet. Kies een oordeel uit de lijst.",
+    "niveau": "Dat soort onderwijs kennen we niet. Kies PO, VO of SO.",
+    "categorie": "Die soort tool kennen we niet. Kies een soort uit de lijst.",
+    "leeftijd": "Kies bij leeftijd een getal van 4 tot en met 20.",
+    "pagina": "Dat paginanummer kennen we niet. Kies een pagina van 1 of hoger.",
+}
+"""The list's filters, when a value in the address is not one of the choices."""

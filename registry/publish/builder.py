@@ -42,9 +42,17 @@ from registry.publish.record import (
 )
 from registry.verdicts import Records, current_policy
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """`PRAGMA user_version` of the published file; raise it when a published column changes.
-2: `name_words`, the index of the check's name search."""
+2: `name_words`, the index of the check's name search. 3: `changelog`, every publication's
+changes."""
+
+CHANGELOG_COLUMNS = {"publication_version": int, "published_at": str, **rows.CHANGE_COLUMNS,
+                     "levels": str}
+"""`changelog`: the `changes` of every publication so far, each with its publication and the
+tool's school types (JSON list, for a feed per school type). Carried over from the file a
+publication replaces, so no earlier change is lost. History, not this publication's content:
+it stays out of the content's sha256, as `publication` does."""
 
 FTS_COLUMNS = ["search", "description"]
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
@@ -96,6 +104,8 @@ def _publish(registry: Registry, out_path: Path, today: dt.date, actor: str,
     previous_version, previous_tools = read_previous(out_path)
     tables["changes"] = rows.change_rows(previous_tools, tables["tools"])
     summary, counts = _summary(tables, previous_version)
+    tables["changelog"] = changelog_rows(out_path, tables, version,
+                                         msgspec.to_builtins(published_at))
 
     stem = f"{recovery.leftover_prefix(out_path)}{os.getpid()}-{secrets.token_hex(4)}"
     building, ready = out_path.with_name(stem + ".building"), out_path.with_name(stem + ".tmp")
@@ -171,7 +181,9 @@ def _tables(records: Records, policy, today: dt.date) -> dict[str, list[dict]]:
     # A tool of an archived vendor counts as archived: the vendor is gone from the list.
     tools = {tool_id: tool for tool_id, tool in records.tools.items()
              if records.vendors[tool.vendor_id].archived_at is None}
-    verdicts = {tool_id: records.verdict(tool, policy, today) for tool_id, tool in tools.items()}
+    judged = {tool_id: records.verdict_and_following(tool, policy, today)
+              for tool_id, tool in tools.items()}
+    verdicts = {tool_id: verdict for tool_id, (verdict, _) in judged.items()}
     options = rows.alternatives(tools, verdicts)
     vendor_ids = {v.id for v in records.vendors.values() if v.archived_at is None}
     return {
@@ -180,7 +192,7 @@ def _tables(records: Records, policy, today: dt.date) -> dict[str, list[dict]]:
             rows.tool_row(tool, records.vendors[tool.vendor_id],
                           records.agreements.get(tool_id, []),
                           records.assessments.get(tool_id, []),
-                          verdicts[tool_id], policy, today, options.get(tool_id))
+                          *judged[tool_id], policy, today, options.get(tool_id))
             for tool_id, tool in sorted(tools.items())
         ],
         "domains": [d for _, tool in sorted(tools.items()) for d in rows.domain_rows(tool)],
@@ -202,6 +214,42 @@ def read_previous(path: Path) -> tuple[int | None, dict[str, dict] | None]:
         version = conn.execute("SELECT version FROM publication").fetchone()[0]
         tools = conn.execute("SELECT id, name, verdict, verdict_label, reasons FROM tools")
         return version, {row["id"]: dict(row) for row in tools}
+
+
+def changelog_rows(path: Path, tables: dict[str, list[dict]], version: int,
+                   published_at: str) -> list[dict]:
+    """The history of the file at `path` (its `changelog`; a file from before it had one gives
+    its own `changes`) followed by this publication's changes."""
+    history, levels = _read_history(path)
+    levels |= {tool["id"]: tool["level_codes"] for tool in tables["tools"]}
+    return history + [
+        {"publication_version": version, "published_at": published_at, **change,
+         "levels": levels.get(change["tool_id"]) or "[]"}
+        for change in tables["changes"]
+    ]
+
+
+def _read_history(path: Path) -> tuple[list[dict], dict[str, str]]:
+    """(changelog rows, school types by tool id) of the whitelist at `path`."""
+    if not path.exists():
+        return [], {}
+    uri = path.resolve().as_uri() + "?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as conn:
+        conn.row_factory = sqlite3.Row
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        levels = {row["id"]: row["level_codes"]
+                  for row in conn.execute("SELECT id, level_codes FROM tools")}
+        columns = ", ".join(f"[{c}]" for c in CHANGELOG_COLUMNS)
+        if "changelog" in tables:
+            rows_ = conn.execute(f"SELECT {columns} FROM changelog "
+                                 "ORDER BY publication_version, tool_id")
+            return [dict(row) for row in rows_], levels
+        changes = ", ".join(f"c.[{c}]" for c in rows.CHANGE_COLUMNS)
+        rows_ = conn.execute(
+            f"SELECT p.version AS publication_version, p.published_at, {changes}, "
+            "coalesce(t.level_codes, '[]') AS levels FROM changes c "
+            "JOIN publication p LEFT JOIN tools t ON t.id = c.tool_id ORDER BY c.tool_id")
+        return [dict(row) for row in rows_], levels
 
 
 # --- the file -------------------------------------------------------------------------------
@@ -230,6 +278,7 @@ def _build(path: Path, tables: dict[str, list[dict]], publication: dict) -> str:
                 rows.ASSESSMENT_COLUMNS, pk="id", foreign_keys=[("tool_id", "tools", "id")]
             )
             db["changes"].create(rows.CHANGE_COLUMNS, pk="tool_id")
+            db["changelog"].create(CHANGELOG_COLUMNS, pk=("publication_version", "tool_id"))
             db["publication"].create(
                 {"version": int, "published_at": str, "evaluated_on": str,
                  "policy_version": str, "previous_version": int, "counts": str,
@@ -238,11 +287,13 @@ def _build(path: Path, tables: dict[str, list[dict]], publication: dict) -> str:
             )
             inserted = {name: _insert(db, name, tables[name])
                         for name in ("vendors", "tools", "domains", "assessments", "changes")}
+            _insert(db, "changelog", tables["changelog"])
             _name_words(db, tables["tools"])
         # `domains` is looked up by host through its primary key (host, tool_id).
         for table, column in [*(("tools", c) for c in TOOL_INDEXES),
                               ("domains", "registrable_domain"), ("domains", "tool_id"),
-                              ("assessments", "tool_id"), ("changes", "change")]:
+                              ("assessments", "tool_id"), ("changes", "change"),
+                              ("changelog", "tool_id")]:
             db[table].create_index([column])
         db["tools"].enable_fts(FTS_COLUMNS, fts_version="FTS5", tokenize=FTS_TOKENIZER)
         sha256 = rows_sha256(inserted) or content_sha256(db.conn)

@@ -30,6 +30,7 @@ from registry.labels import (
     PSEUDONYMISATION_LABELS,
     RISK_LABELS,
 )
+from registry.labels.records import COUNTRY_LABELS
 from registry.policy import Policy
 from registry.verdict import Verdict, VerdictCode
 from registry.verdict import last_valid_day
@@ -45,14 +46,17 @@ TOOL_COLUMNS = {
     "id": str, "name": str, "vendor_id": str, "vendor_name": str, "description": str,
     "category": str, "category_label": str, "levels": str, "level_codes": str,
     "audience": str, "verdict": str, "verdict_label": str, "conditions": str, "reasons": str,
-    "verdict_changes_on": str, "policy_version": str,
+    "verdict_changes_on": str, "next_verdict": str, "next_verdict_label": str,
+    "next_conditions": str, "next_reasons": str, "policy_version": str,
     "agreement_model": str, "agreement_model_label": str, "agreement_status": str,
-    "agreement_status_label": str, "agreement_expires_on": str,
+    "agreement_status_label": str, "agreement_expires_on": str, "agreement_signed_on": str,
+    "privacybijsluiter_url": str, "privacybijsluiter_version": str,
     "pseudonymisation": str, "pseudonymisation_label": str,
     "assessment_id": str, "assessment_kind": str, "assessment_assessor": str,
     "assessment_date": str, "assessment_outcome": str, "assessment_residual_risk": str,
     "assessment_valid_until": str, "assessment_source_url": str,
-    "data_locations": str, "free_of_charge": int, "minimum_age": int, "website": str,
+    "data_locations": str, "sub_processors": str, "retention": str, "free_of_charge": int,
+    "minimum_age": int, "website": str,
     "domains": str, "alternatives": str, "name_key": str, "search": str,
 }
 VENDOR_COLUMNS = {
@@ -116,9 +120,29 @@ def _latest_assessment(verdict: Verdict, assessments: list[models.Assessment]):
     return next(a for a in assessments if a.id == reason.record.id)
 
 
+def _reasons(verdict: Verdict) -> str:
+    return _compact_json([{"rule": r.rule, "passed": r.passed, "text": r.text}
+                          for r in verdict.reasons])
+
+
+def next_verdict(then: Verdict | None) -> dict[str, Any]:
+    """The verdict from the day a tool's verdict changes by itself on (`then`, None for a tool
+    without such a day): the read wing answers with it from that day on, without waiting for
+    a new publication."""
+    if then is None:
+        return {"next_verdict": None, "next_verdict_label": None, "next_conditions": None,
+                "next_reasons": None}
+    return {
+        "next_verdict": then.code.value,
+        "next_verdict_label": then.label,
+        "next_conditions": _compact_json(then.conditions),
+        "next_reasons": _reasons(then),
+    }
+
+
 def tool_row(tool: models.Tool, vendor: models.Vendor, agreements: list[models.Agreement],
-             assessments: list[models.Assessment], verdict: Verdict, policy: Policy,
-             today: dt.date, alternatives: list[dict] | None) -> dict[str, Any]:
+             assessments: list[models.Assessment], verdict: Verdict, then: Verdict | None,
+             policy: Policy, today: dt.date, alternatives: list[dict] | None) -> dict[str, Any]:
     agreement, agreement_status = _agreement(tool, agreements, verdict, today)
     latest = _latest_assessment(verdict, assessments)
     hosts = [d.host for d in tool.domains]
@@ -136,15 +160,18 @@ def tool_row(tool: models.Tool, vendor: models.Vendor, agreements: list[models.A
         "verdict": verdict.code.value,
         "verdict_label": verdict.label,
         "conditions": _compact_json(verdict.conditions),
-        "reasons": _compact_json([{"rule": r.rule, "passed": r.passed, "text": r.text}
-                                  for r in verdict.reasons]),
+        "reasons": _reasons(verdict),
         "verdict_changes_on": _day(verdict.valid_until),
+        **next_verdict(then),
         "policy_version": verdict.policy_version,
         "agreement_model": agreement.model_version.value if agreement else None,
         "agreement_model_label": MODEL_LABELS[agreement.model_version] if agreement else None,
         "agreement_status": agreement_status,
         "agreement_status_label": AGREEMENT_STATUS_LABELS[agreement_status],
         "agreement_expires_on": _day(agreement.expires_on) if agreement else None,
+        "agreement_signed_on": _day(agreement.signed_on) if agreement else None,
+        "privacybijsluiter_url": agreement.privacybijsluiter_url if agreement else None,
+        "privacybijsluiter_version": agreement.privacybijsluiter_version if agreement else None,
         "pseudonymisation": tool.pseudonymisation.status.value,
         "pseudonymisation_label": PSEUDONYMISATION_LABELS[tool.pseudonymisation.status],
         "assessment_id": latest.id if latest else None,
@@ -156,6 +183,11 @@ def tool_row(tool: models.Tool, vendor: models.Vendor, agreements: list[models.A
         "assessment_valid_until": _day(last_valid_day(latest, policy.rules)) if latest else None,
         "assessment_source_url": latest.source_url if latest else None,
         "data_locations": _join(COUNTRY_NAMES.get(c, c) for c in tool.data_locations),
+        "sub_processors": _compact_json([
+            {"name": s.name, "activity": s.activity,
+             "country": COUNTRY_LABELS.get(s.country, s.country)}
+            for s in tool.sub_processors]) if tool.sub_processors else None,
+        "retention": tool.retention,
         "free_of_charge": int(tool.free_of_charge),
         "minimum_age": tool.minimum_age,
         "website": tool.website,

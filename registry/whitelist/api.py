@@ -8,6 +8,7 @@ it; `/embed` (registry/whitelist/pages.py) is the same list as a page to show in
 
 from __future__ import annotations
 
+import datetime as dt
 import urllib.parse
 from typing import Annotated, Literal
 
@@ -45,9 +46,14 @@ async def check(
     checking: NamedDependency[Checking],
     q: Annotated[str, QueryParameter(min_length=1, max_length=4000,
                                      description="A URL (with or without https://) or a name.")],
+    level: Annotated[Level | None, QueryParameter(
+        description="The school type the teacher works in (PO, VO, SO): a tool for another "
+                    "one, or for older pupils, says so in `tool.level_warning`.")] = None,
 ) -> Response[CheckAnswer]:
+    """Every verdict in the answer is the one valid today (`tool.valid_on`), also when it
+    changed by itself since the publication; `tool.warning` warns 60 days before it changes."""
     try:
-        status, answer = checking.whitelist.check_json(q)
+        status, answer = checking.whitelist.check_json(q, checking.today, level)
     except NotPublished:
         raise not_published() from None
     checking.count(status)
@@ -76,11 +82,20 @@ class EmbedTool(msgspec.Struct, kw_only=True):
     category: str
     category_label: str
     levels: list[str]
-    verdict: str
+    verdict: Annotated[str, msgspec.Meta(description="Valid on the day asked.")]
     verdict_label: str
     conditions: list[str]
     link: str
     """The answer on the check page, relative to this server."""
+    changes_on: Annotated[str | None, msgspec.Meta(
+        description="The day (YYYY-MM-DD) this verdict changes by itself, if still to come.")
+    ] = None
+    next_verdict: Annotated[str | None, msgspec.Meta(
+        description="The verdict from `changes_on` on.")] = None
+    next_verdict_label: str | None = None
+    warning: Annotated[str | None, msgspec.Meta(
+        description="Within 60 days of `changes_on`: 'Let op: dit oordeel verandert op …', "
+                    "saying into what.")] = None
 
 
 class EmbedFeed(msgspec.Struct, kw_only=True):
@@ -90,9 +105,10 @@ class EmbedFeed(msgspec.Struct, kw_only=True):
     tools: list[EmbedTool]
 
 
-def allowed_tools(whitelist: PublishedWhitelist, level: str | None, category: str | None
-                  ) -> tuple[PublicationRef, list[EmbedTool]]:
-    """The allowed tools by name, and the publication they come from; raises NotPublished."""
+def allowed_tools(whitelist: PublishedWhitelist, level: str | None, category: str | None,
+                  today: dt.date | None = None) -> tuple[PublicationRef, list[EmbedTool]]:
+    """The tools allowed on `today` by name, and the publication they come from; raises
+    NotPublished."""
     publication = whitelist.publication()
     tools = [
         EmbedTool(
@@ -101,8 +117,10 @@ def allowed_tools(whitelist: PublishedWhitelist, level: str | None, category: st
             levels=row["level_codes"], verdict=row["verdict"],
             verdict_label=row["verdict_label"], conditions=row["conditions"],
             link="/?" + urllib.parse.urlencode({"q": row["name"]}),
+            changes_on=row["changes_on"], next_verdict=row["next_verdict"],
+            next_verdict_label=row["next_verdict_label"], warning=row["warning"],
         )
-        for row in whitelist.allowed(level, category)
+        for row in whitelist.allowed(level, category, today)
     ]
     return publication, tools
 
@@ -116,12 +134,15 @@ def allowed_tools(whitelist: PublishedWhitelist, level: str | None, category: st
     cache_control=CacheControlHeader(max_age=300, public=True),
 )
 async def embed_tools(
-    whitelist: NamedDependency[PublishedWhitelist],
+    checking: NamedDependency[Checking],
     level: FromQuery[Level | None] = None,
     category: FromQuery[Category | None] = None,
 ) -> EmbedFeed:
+    """The tools allowed today, also when a verdict changed by itself since the publication;
+    `warning` says when one changes within 60 days."""
+    # One dependency (the whitelist and today), as the check: see `Checking`.
     try:
-        publication, tools = allowed_tools(whitelist, level, category)
+        publication, tools = allowed_tools(checking.whitelist, level, category, checking.today)
     except NotPublished:
         raise not_published() from None
     return EmbedFeed(publication=publication, level=level, category=category, tools=tools)

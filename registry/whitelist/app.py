@@ -19,7 +19,7 @@ from litestar.types import Receive, Scope, Send
 
 from registry import headers, limits
 from registry.problem import exception_handlers
-from registry.whitelist import api, pages
+from registry.whitelist import api, errorpages, pages, tools
 from registry.whitelist.mount import DEFAULT_PUBLIC_URL, DatasetteMount
 from registry.whitelist.reader import PublishedWhitelist
 from registry.whitelist.stats import CheckCounter, Checking
@@ -56,12 +56,17 @@ def provide_checking(state: State) -> Checking:
     return Checking(state.whitelist, state.stats, state.today())
 
 
+def provide_tool_pages(state: State) -> tools.ToolPages:
+    return tools.ToolPages(state.whitelist, state.tool_shelf, state.today())
+
+
 DEPENDENCIES = {
     "whitelist": Provide(provide_whitelist, sync_to_thread=False),
     "whitelist_path": Provide(provide_whitelist_path, sync_to_thread=False),
     "stats": Provide(provide_stats, sync_to_thread=False),
     "today": Provide(provide_today, sync_to_thread=False),
     "checking": Provide(provide_checking, sync_to_thread=False),
+    "tool_pages": Provide(provide_tool_pages, sync_to_thread=False),
 }
 """For every app that serves the read wing (`create_app` too)."""
 
@@ -73,11 +78,12 @@ class ReadWing:
     whitelist: PublishedWhitelist
     datasette: DatasetteMount
     stats: CheckCounter = field(default_factory=CheckCounter)
+    shelf: tools.Shelf = field(default_factory=tools.Shelf)
 
     @property
     def handlers(self) -> list:
         """Everything anyone may ask: the pages and their static files, the check and the
-        embed feed, the whitelist (Datasette) under /lijst."""
+        embed feed, the list and a page per tool, the whitelist (Datasette) under /lijst."""
         datasette = self.datasette
 
         @asgi(pages.WHITELIST_PREFIX, is_mount=True, copy_scope=True, include_in_schema=False,
@@ -87,17 +93,20 @@ class ReadWing:
 
         static = create_static_files_router(
             path="/static", directories=[pages.STATIC], include_in_schema=False)
-        return [static, whitelist, *api.HANDLERS, *pages.HANDLERS]
+        return [static, whitelist, *api.HANDLERS, *pages.HANDLERS, *tools.HANDLERS]
 
     staff_handlers = api.STAFF_HANDLERS
     """The check statistics: only for an app that puts a token guard on them."""
 
     def install(self, app: Litestar) -> None:
-        """Keep the read wing's parts in the app's state, where `DEPENDENCIES` look."""
+        """Keep the read wing's parts in the app's state, where `DEPENDENCIES` look, and
+        answer a browser's errors on the public pages in Dutch (`errorpages`)."""
         app.state.whitelist = self.whitelist
         app.state.whitelist_path = self.whitelist.path
         app.state.datasette = self.datasette
         app.state.stats = self.stats
+        app.state.tool_shelf = self.shelf
+        errorpages.install(app.exception_handlers)
 
 
 def read_wing(whitelist_path: Path, cache_mb: int = DEFAULT_CACHE_MB,

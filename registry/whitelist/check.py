@@ -8,15 +8,20 @@ an open connection; `registry.whitelist.reader` follows the file and keeps the a
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Annotated, Literal
 
 import msgspec
 
 from registry.domains import Query, parse_query
-from registry.labels import VERDICT_LABELS
+from registry.labels import CHECK_WORDS, VERDICT_LABELS, in_teacher_words, sentence
+from registry.whitelist import levels, similar
+from registry.whitelist.today import VERDICT_TODAY_SQL, verdict_on, warning
 
 ALLOWED = ("allowed", "allowed_with_conditions")
 MAX_SUGGESTIONS = 8
+MAX_ALTERNATIVES = 10
+"""As many as the publisher gives a tool (registry/publish/rows.py)."""
 LAST_CHARACTER = "\U0010ffff"
 """Sorts after every other character (SQLite compares text as UTF-8 bytes): `word < w + this`
 holds for every word that starts with `w`."""
@@ -31,9 +36,12 @@ class ReasonOut(msgspec.Struct, kw_only=True):
 class ToolRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str
     name: str
-    verdict: str | None = None
+    verdict: Annotated[str | None, msgspec.Meta(
+        description="The tool's verdict valid on the day asked; never on a look-alike host "
+                    "(`related`).")] = None
     verdict_label: str | None = None
     host: str | None = None
+    vendor_name: str | None = None
 
 
 class ToolAnswer(msgspec.Struct, kw_only=True):
@@ -51,6 +59,30 @@ class ToolAnswer(msgspec.Struct, kw_only=True):
     assessed_on: str | None
     policy_version: str
     alternatives: list[ToolRef]
+    levels: Annotated[list[str], msgspec.Meta(
+        description="The school types the tool is for: PO, VO, SO.")]
+    minimum_age: Annotated[int | None, msgspec.Meta(
+        description="The youngest pupils' age the tool is for, if it says.")]
+    suitable_for: Annotated[str, msgspec.Meta(
+        description="The school types and minimum age in one Dutch sentence.")]
+    level_warning: Annotated[str | None, msgspec.Meta(
+        description="Given `level`: a Dutch sentence when the tool is for another school type "
+                    "or for pupils older than the youngest of that type.")] = None
+    changes_on: Annotated[str | None, msgspec.Meta(
+        description="The day (YYYY-MM-DD) this verdict changes by itself, if still to come.")
+    ] = None
+    next_verdict: Annotated[str | None, msgspec.Meta(
+        description="The verdict from `changes_on` on.")] = None
+    next_verdict_label: str | None = None
+    warning: Annotated[str | None, msgspec.Meta(
+        description="Within 60 days of `changes_on`: 'Let op: dit oordeel verandert op …', "
+                    "saying into what.")] = None
+    link: Annotated[str, msgspec.Meta(
+        description="The tool's own page, relative to this server: /tools/{id}.")]
+    valid_on: Annotated[str, msgspec.Meta(
+        description="The day (YYYY-MM-DD) this verdict, and every verdict in the answer, holds "
+                    "for: the day asked, also when a verdict changed by itself since the "
+                    "publication.")]
 
 
 class PublicationRef(msgspec.Struct, kw_only=True):
@@ -72,6 +104,15 @@ class CheckAnswer(msgspec.Struct, kw_only=True, omit_defaults=True):
     related: list[ToolRef] = []
     publication: PublicationRef | None = None
     review_request_possible: bool = False
+    level: Annotated[str | None, msgspec.Meta(
+        description="The school type asked for (`level`), if any.")] = None
+
+
+class Asked(msgspec.Struct, frozen=True):
+    """What an answer depends on besides the question: the day, and the teacher's school type."""
+
+    today: dt.date
+    level: str | None = None
 
 
 def publication_of(conn) -> PublicationRef:
@@ -80,59 +121,118 @@ def publication_of(conn) -> PublicationRef:
     return PublicationRef(**dict(row))
 
 
-def answer(conn, q: str, publication: PublicationRef) -> CheckAnswer:
-    """The answer to `q` from the file open on `conn`."""
-    return _check(conn, parse_query(q), q, publication)
+def answer(conn, q: str, publication: PublicationRef, today: dt.date | None = None,
+           level: str | None = None) -> CheckAnswer:
+    """The answer to `q` from the file open on `conn`, with the verdicts valid on `today`,
+    for a teacher of `level` (PO, VO, SO) if given."""
+    return _check(conn, parse_query(q), q, publication, Asked(today or dt.date.today(), level))
 
 
 _TOOL_SQL = (
-    "SELECT id, name, vendor_name, category_label, verdict, verdict_label, conditions, reasons, "
-    "assessment_assessor, assessment_date, policy_version, alternatives FROM tools WHERE id = ?"
+    "SELECT id, name, vendor_name, category, category_label, verdict, verdict_label, conditions, "
+    "reasons, verdict_changes_on, next_verdict, next_verdict_label, next_conditions, "
+    "next_reasons, assessment_assessor, assessment_date, policy_version, alternatives, "
+    "level_codes, minimum_age FROM tools WHERE id = ?"
 )
+_ALLOWED_TODAY = f"({VERDICT_TODAY_SQL}) IN ('allowed', 'allowed_with_conditions')"
 _decode_refs = msgspec.json.Decoder(list[ToolRef]).decode
 _decode_reasons = msgspec.json.Decoder(list[ReasonOut]).decode
 _decode_texts = msgspec.json.Decoder(list[str]).decode
 encode_answer = msgspec.json.Encoder().encode
+decode_answer = msgspec.json.Decoder(CheckAnswer).decode
 
 
-def _tool(conn, tool_id: str) -> ToolAnswer:
+def _tool(conn, tool_id: str, asked: Asked) -> ToolAnswer:
     row = conn.execute(_TOOL_SQL, [tool_id]).fetchone()
-    alternatives = [] if row["verdict"] in ALLOWED else _decode_refs(row["alternatives"] or "[]")
-    if alternatives:  # their current verdicts, in one query
-        marks = ", ".join("?" for _ in alternatives)
-        found = {r[0]: (r[1], r[2]) for r in conn.execute(
-            f"SELECT id, verdict, verdict_label FROM tools WHERE id IN ({marks})",
-            [a.id for a in alternatives])}
-        for alternative in alternatives:
-            if alternative.id in found:
-                alternative.verdict, alternative.verdict_label = found[alternative.id]
+    today = verdict_on(row, asked.today)
+    tool_levels = _decode_texts(row["level_codes"] or "[]")
     return ToolAnswer(
         id=row["id"],
         name=row["name"],
         vendor_name=row["vendor_name"],
         category_label=row["category_label"],
-        verdict=row["verdict"],
-        verdict_label=row["verdict_label"],
-        conditions=_decode_texts(row["conditions"]),
-        reasons=_decode_reasons(row["reasons"]),
+        verdict=today.verdict,
+        verdict_label=today.verdict_label,
+        conditions=_decode_texts(today.conditions or "[]"),
+        reasons=[ReasonOut(passed=r.passed, text=in_teacher_words(r.text))
+                 for r in _decode_reasons(today.reasons or "[]")],
         assessor=row["assessment_assessor"],
         assessed_on=row["assessment_date"],
         policy_version=row["policy_version"],
-        alternatives=alternatives,
+        alternatives=[] if today.verdict in ALLOWED else alternatives_on(conn, row, asked.today),
+        levels=tool_levels,
+        minimum_age=row["minimum_age"],
+        suitable_for=levels.suitable_for(tool_levels, row["minimum_age"]),
+        level_warning=levels.level_warning(asked.level, tool_levels, row["minimum_age"]),
+        changes_on=today.changes_on.isoformat() if today.changes_on else None,
+        next_verdict=today.next_verdict,
+        next_verdict_label=today.next_verdict_label,
+        warning=warning(today, asked.today),
+        link=f"/tools/{row['id']}",
+        valid_on=asked.today.isoformat(),
     )
 
 
-def _refs(rows) -> list[ToolRef]:
-    return [ToolRef(id=r["id"], name=r["name"]) for r in rows]
+def alternatives_on(conn, row, today: dt.date) -> list[ToolRef]:
+    """The published alternatives still allowed on `today`; for a tool that was allowed
+    when published (none were published), the allowed tools of its category and levels.
+    (The check's answer and the tool page both show these.)"""
+    asked = Asked(today=today)
+    if row["alternatives"] is not None:
+        ids = [a.id for a in _decode_refs(row["alternatives"])]
+        found = {r["id"]: r for r in _with_verdicts(conn, ids, asked, allowed_only=True)}
+        return [_ref(found[i]) for i in ids if i in found]
+    codes = _decode_texts(row["level_codes"] or "[]")
+    if not codes:
+        return []
+    shares_a_level = " OR ".join(f"level_codes LIKE :level{n}" for n in range(len(codes)))
+    rows = conn.execute(
+        f"SELECT id, name, vendor_name, ({VERDICT_TODAY_SQL}) AS today FROM tools "
+        f"WHERE category = :category AND id != :id AND {_ALLOWED_TODAY} AND ({shares_a_level}) "
+        "ORDER BY today = 'allowed' DESC, name_key, id LIMIT :limit",
+        {"today": asked.today.isoformat(), "category": row["category"], "id": row["id"],
+         "limit": MAX_ALTERNATIVES, **{f"level{n}": f'%"{c}"%' for n, c in enumerate(codes)}},
+    ).fetchall()
+    return [_ref(r) for r in rows]
 
 
-def _check(conn, query: Query, q: str, publication: PublicationRef) -> CheckAnswer:
-    base = {"query": q, "kind": query.kind, "publication": publication}
+def _with_verdicts(conn, ids: list[str], asked: Asked, allowed_only: bool = False) -> list:
+    """Rows (id, name, vendor_name, today) of `ids` with the verdict valid on the day asked."""
+    if not ids:
+        return []
+    marks = ", ".join(f":id{n}" for n in range(len(ids)))
+    where = f" AND {_ALLOWED_TODAY}" if allowed_only else ""
+    return conn.execute(
+        f"SELECT id, name, vendor_name, ({VERDICT_TODAY_SQL}) AS today FROM tools "
+        f"WHERE id IN ({marks}){where}",
+        {"today": asked.today.isoformat(), **{f"id{n}": i for n, i in enumerate(ids)}},
+    ).fetchall()
+
+
+def _ref(row) -> ToolRef:
+    return ToolRef(id=row["id"], name=row["name"], verdict=row["today"],
+                   verdict_label=VERDICT_LABELS[row["today"]], vendor_name=row["vendor_name"])
+
+
+def _unassessed(tool: ToolAnswer) -> bool:
+    """A listed tool nobody has assessed (yet, or any more) may be asked for, as an unknown one."""
+    return tool.verdict == "not_assessed"
+
+
+def _refs(conn, ids: list[str], asked: Asked) -> list[ToolRef]:
+    """`ids` in their order, each with its verdict on the day asked."""
+    found = {r["id"]: r for r in _with_verdicts(conn, ids, asked)}
+    return [_ref(found[i]) for i in ids if i in found]
+
+
+def _check(conn, query: Query, q: str, publication: PublicationRef, asked: Asked
+           ) -> CheckAnswer:
+    base = {"query": q, "kind": query.kind, "publication": publication, "level": asked.level}
     if query.kind == "invalid":
         return CheckAnswer(status="invalid", message=query.message, **base)
     if query.kind == "url":
-        return _check_host(conn, query, base)
-    return _check_name(conn, query, base)
+        return _check_host(conn, query, base, asked)
+    return _check_name(conn, query, base, asked)
 
 
 def _candidates(query: Query) -> list[str]:
@@ -145,7 +245,7 @@ def _candidates(query: Query) -> list[str]:
     return [".".join([*extra[i:], domain]) for i in range(len(extra))] + [domain]
 
 
-def _check_host(conn, query: Query, base: dict) -> CheckAnswer:
+def _check_host(conn, query: Query, base: dict, asked: Asked) -> CheckAnswer:
     host = query.host
     candidates = _candidates(query)
     marks = ", ".join("?" for _ in candidates)
@@ -157,11 +257,14 @@ def _check_host(conn, query: Query, base: dict) -> CheckAnswer:
     for candidate in candidates:  # most specific first
         row = by_host.get(candidate)
         if row and (candidate == host or row["include_subdomains"]):
-            tool = _tool(conn, row["tool_id"])
-            return CheckAnswer(status="found", host=host, tool=tool,
-                               message=f"{host} hoort bij {tool.name}.", **base)
+            tool = _tool(conn, row["tool_id"], asked)
+            message = sentence(CHECK_WORDS["found_host"].format(host=host, name=tool.name))
+            return CheckAnswer(status="found", host=host, tool=tool, message=message,
+                               review_request_possible=_unassessed(tool), **base)
     related = []
     if query.registrable_domain:
+        # No verdicts here: a look-alike host never gets that tool's verdict, not even
+        # beside its name.
         related = [
             ToolRef(id=r["id"], name=r["name"], host=r["host"])
             for r in conn.execute(
@@ -214,7 +317,7 @@ def _word_start(key: str) -> list[str]:
     return [pattern + "%", "% " + pattern + "%"]
 
 
-def _check_name(conn, query: Query, base: dict) -> CheckAnswer:
+def _check_name(conn, query: Query, base: dict, asked: Asked) -> CheckAnswer:
     key = query.name_key
     exact = conn.execute("SELECT id, name FROM tools WHERE name_key = ? ORDER BY name",
                          [key]).fetchall()
@@ -226,13 +329,20 @@ def _check_name(conn, query: Query, base: dict) -> CheckAnswer:
             [*_narrowing(key), *_word_start(key), MAX_SUGGESTIONS + 1],
         ).fetchall()
     if len(exact) == 1:
-        tool = _tool(conn, exact[0]["id"])
-        return CheckAnswer(status="found", tool=tool, message=f"Gevonden: {tool.name}.", **base)
+        tool = _tool(conn, exact[0]["id"], asked)
+        message = sentence(CHECK_WORDS["found"].format(name=tool.name))
+        return CheckAnswer(status="found", tool=tool, message=message,
+                           review_request_possible=_unassessed(tool), **base)
     if exact:
         return CheckAnswer(
-            status="choose", matches=_refs(exact[:MAX_SUGGESTIONS]),
+            status="choose", matches=_refs(conn, [r["id"] for r in exact[:MAX_SUGGESTIONS]], asked),
             message="Er zijn meer tools met deze naam. Kies de tool die je bedoelt.", **base,
         )
+    suggestion = _did_you_mean(conn, key, asked)
+    if suggestion is not None:
+        message, matches = suggestion
+        return CheckAnswer(status="choose", matches=matches, message=message,
+                           review_request_possible=True, **base)
     return CheckAnswer(
         status="not_found", review_request_possible=True,
         message=(f"{NOT_ASSESSED}: er staat geen tool met de naam '{base['query'].strip()}' "
@@ -240,3 +350,27 @@ def _check_name(conn, query: Query, base: dict) -> CheckAnswer:
                  "Je kunt vragen om de tool te beoordelen."),
         **base,
     )
+
+
+def _did_you_mean(conn, key: str, asked: Asked) -> tuple[str, list[ToolRef]] | None:
+    """A name that matched no tool: the tools of a vendor (or host) of that name, else the
+    tools whose names are close to it (a typo); (the question to ask, the tools)."""
+    if key and key.isascii():
+        # The first few in the index's order, then by name: sorting every tool of a big
+        # vendor by name first cost 7 ms at 100,000 tools.
+        ids = [r[0] for r in conn.execute(
+            f"SELECT id FROM tools WHERE {_NARROW_ASCII} LIMIT ?",
+            [_narrowing(key)[0], MAX_SUGGESTIONS])]
+        if ids:
+            matches = sorted(_refs(conn, ids, asked), key=lambda m: (m.name, m.id))
+            vendors = {m.vendor_name for m in matches}
+            message = (CHECK_WORDS["vendor"].format(vendor=vendors.pop()) if len(vendors) == 1
+                       else CHECK_WORDS["vendor_many"])
+            return message, matches
+    ids = similar.close_names(conn, key, MAX_SUGGESTIONS)
+    if not ids:
+        return None
+    matches = _refs(conn, ids, asked)
+    if len(matches) == 1:
+        return CHECK_WORDS["did_you_mean_one"].format(name=matches[0].name), matches
+    return CHECK_WORDS["did_you_mean"], matches

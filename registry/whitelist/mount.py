@@ -37,6 +37,7 @@ from registry.kept import Kept
 from registry.labels import NOT_PUBLISHED
 from registry.pids import alive
 from registry.whitelist.datasette import METADATA, SETTINGS
+from registry.whitelist.datasette.feed import FEED_PATH, TODAY_KEY
 
 PAGE_CACHE_BYTES = 16 * 1024 * 1024
 """Answers kept per worker (and per publication)."""
@@ -45,6 +46,9 @@ MAX_KEPT_PAGE = 1024 * 1024
 
 METADATA_PATH = METADATA
 """Shipped with the plugin; the repository's `datasette-metadata.json` is the same file."""
+SITE = {"check": "/", "list": "/tools", "tool_page": "/tools/{id}"}
+"""The read wing's own pages, which the whitelist links to when mounted in it (a plain
+`datasette witte-lijst.db` has none of them and links within itself)."""
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 """Where `registry serve` listens when given no --host and --port."""
 
@@ -75,6 +79,9 @@ class DatasetteMount:
         self.prefix = prefix.rstrip("/")
         self.scheme, self.host = origin(public_url)
         self.metadata = json.loads(Path(metadata_path).read_text())
+        # Mounted beside the check and the tool pages: the plugin links to them.
+        config = self.metadata.setdefault("plugins", {}).setdefault("school_whitelist", {})
+        config.setdefault("site", SITE)
         self.cache_bytes = cache_bytes
         self._served: _Served | None = None
         self._identity: tuple[int, int] | None = None
@@ -169,13 +176,16 @@ class DatasetteMount:
         rest = rest or b"/"
         path = scope["path"]
         path = path[len(self.prefix):] if path.startswith(self.prefix) else path
-        return {
+        inner = {
             "type": "http", "asgi": scope.get("asgi", {"version": "3.0"}),
             "http_version": scope.get("http_version", "1.1"), "method": scope["method"],
             "scheme": self.scheme, "path": path or "/", "raw_path": rest.split(b"?")[0],
             "query_string": scope.get("query_string", b""), "root_path": "",
             "headers": [(b"host", self.host)],
         }
+        if (today := _today(scope)) is not None:
+            inner[TODAY_KEY] = today
+        return inner
 
     def keeps(self, scope) -> bool:
         """Whether the answer to this request is kept: sending it costs next to nothing."""
@@ -235,10 +245,22 @@ def _cost(key: tuple[bytes, bytes], body: bytes) -> int:
 
 
 def _cache_key(scope) -> tuple[bytes, bytes] | None:
-    """What an answer may be kept under: a GET, by path and query string (all Datasette sees)."""
+    """What an answer may be kept under: a GET, by path and query string (all Datasette sees);
+    the feed by the day too, as it tells the verdicts that changed by themselves up to it."""
     if scope.get("method") != "GET":
         return None
-    return scope["raw_path"], scope.get("query_string", b"")
+    query = scope.get("query_string", b"")
+    if scope["raw_path"] == FEED_PATH.encode():
+        query += b" " + scope.get(TODAY_KEY, "").encode()
+    return scope["raw_path"], query
+
+
+def _today(scope) -> str | None:
+    """The day of the app serving the mount (its `today`, which `REGISTRY_TODAY` fixes), as
+    ISO text; None where the app keeps none."""
+    app = scope.get("litestar_app") or scope.get("app")
+    today = getattr(getattr(app, "state", None), "today", None)
+    return today().isoformat() if callable(today) else None
 
 
 def _keepable(start: dict) -> bool:

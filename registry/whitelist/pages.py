@@ -20,11 +20,14 @@ from litestar.response import Template
 
 from registry.labels import (
     CATEGORY_LABELS as CATEGORIES,
+    CHECK_WORDS,
     LEVEL_LABELS as LEVELS,
+    LEVEL_SHORT_LABELS,
     NOT_PUBLISHED,
     VERDICT_LABELS,
     VERDICTS as VERDICT_WORDS,
     dutch_date,
+    sentence,
 )
 from registry.limits import CHECK_LIMIT, EMBED_LIMIT
 from registry.published import DATABASE
@@ -56,25 +59,39 @@ def page_context(whitelist: PublishedWhitelist, **extra) -> dict:
         "icons": ICONS,
         "next_steps": {code: words.next_step for code, words in VERDICT_WORDS.items()},
         "whitelist_url": f"{WHITELIST_PREFIX}/{DATABASE}",
+        "dutch_date": dutch_date,
+        "sentence": sentence,
+        "level": None,
+        "level_choices": LEVEL_SHORT_LABELS,
+        "level_words": CHECK_WORDS,
+        "check_link": check_link,
         **extra,
     }
+
+
+def check_link(q: str, level: str | None = None) -> str:
+    """The check page's answer to `q`, keeping the teacher's school type."""
+    return "/?" + urllib.parse.urlencode({"q": q, **({"niveau": level} if level else {})})
 
 
 @get("/", include_in_schema=False, middleware=[CHECK_LIMIT.middleware])
 async def check_page(
     checking: NamedDependency[Checking],
     q: Annotated[str | None, QueryParameter(max_length=4000)] = None,
+    niveau: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Template:
+    """The same kept answers as /api/check, with the verdicts valid today."""
+    level, _, problem = _choice(niveau, None)
     answer = None
-    if q and q.strip():
+    if q and q.strip() and problem is None:
         try:
-            answer = checking.whitelist.check(q)
+            answer = checking.whitelist.check_kept(q, checking.today, level)
         except NotPublished:
             answer = None
         else:
             checking.count(answer.status)
-    return Template("check.html", context=page_context(checking.whitelist, q=q or "",
-                                                        answer=answer))
+    return Template("check.html", status_code=400 if problem else 200, context=page_context(
+        checking.whitelist, q=q or "", answer=answer, level=level, request_error=problem))
 
 
 @get("/uitleg", include_in_schema=False)
@@ -112,15 +129,17 @@ def embed_url(level: str | None, category: str | None) -> str:
 
 @get("/embed", include_in_schema=False, middleware=[EMBED_LIMIT.middleware])
 async def embed_page(
-    whitelist: NamedDependency[PublishedWhitelist],
+    checking: NamedDependency[Checking],
     niveau: Annotated[str | None, QueryParameter(max_length=20)] = None,
     categorie: Annotated[str | None, QueryParameter(max_length=40)] = None,
 ) -> Template:
+    """The tools allowed today, with a warning for a verdict that changes soon."""
     level, category, problem = _choice(niveau, categorie)
     status, publication, tools = 400 if problem else 200, None, []
     if problem is None:
         try:
-            publication, tools = allowed_tools(whitelist, level, category)
+            publication, tools = allowed_tools(checking.whitelist, level, category,
+                                               checking.today)
         except NotPublished:
             status = 503
             problem = NOT_PUBLISHED
@@ -128,7 +147,7 @@ async def embed_page(
         "title": _title(level, category), "tools": tools, "problem": problem,
         "publication": publication,
         "published_on": dutch_date(publication.published_at) if publication else None,
-        "icons": ICONS,
+        "icons": ICONS, "dutch_date": dutch_date,
     })
 
 

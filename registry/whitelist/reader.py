@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import os
 import sqlite3
 import threading
 from pathlib import Path
+
+import msgspec
 
 from registry.kept import Kept
 from registry.whitelist.check import (
     CheckAnswer,
     PublicationRef,
     answer,
+    decode_answer,
     encode_answer,
     publication_of,
 )
+from registry.whitelist.today import VERDICT_TODAY_SQL, WARN_DAYS, verdict_on, warning
 
 ANSWER_CACHE_BYTES = 8 * 1024 * 1024
 """Answers kept per worker, as JSON: at the start of a school year thousands of teachers
@@ -32,7 +36,8 @@ class PublishedWhitelist:
 
     Publishing replaces the file atomically (new inode); each lookup checks the inode and
     opens the new file, so a worker never mixes two publications in one answer. Answers in
-    JSON are kept per publication (`check_json`) and forgotten with it.
+    JSON are kept per publication and per day (`check_json`): they are forgotten with their
+    publication, and when the day changes, since a verdict may change by itself overnight.
     """
 
     def __init__(self, path: Path, cache_bytes: int = ANSWER_CACHE_BYTES):
@@ -42,7 +47,8 @@ class PublishedWhitelist:
         self._conn: sqlite3.Connection | None = None
         self._identity: tuple[int, int] | None = None
         self._publication: PublicationRef | None = None
-        self._answers: Kept[str, tuple[str, bytes]] = Kept(cache_bytes)
+        self._answers: Kept[tuple[str, str | None], tuple[str, bytes]] = Kept(cache_bytes)
+        self._day: dt.date | None = None
 
     def connection(self) -> sqlite3.Connection:
         return self._current()[0]
@@ -50,9 +56,10 @@ class PublishedWhitelist:
     def _current(self) -> tuple[sqlite3.Connection, PublicationRef]:
         return self._current_with_answers()[:2]
 
-    def _current_with_answers(self) -> tuple[sqlite3.Connection, PublicationRef, Kept]:
+    def _current_with_answers(self, today: dt.date | None = None
+                              ) -> tuple[sqlite3.Connection, PublicationRef, Kept]:
         """The connection to the current file, its publication row (read once per file) and
-        the answers kept for it."""
+        the answers kept for it on `today` (a new day forgets yesterday's)."""
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
@@ -69,6 +76,8 @@ class PublishedWhitelist:
                 self._publication, self._answers = publication, Kept(self.cache_bytes)
                 if old is not None:
                     old.close()
+            if today is not None and today != self._day:
+                self._day, self._answers = today, Kept(self.cache_bytes)
             return self._conn, self._publication, self._answers
 
     def close(self) -> None:
@@ -82,35 +91,76 @@ class PublishedWhitelist:
     def publication(self) -> PublicationRef:
         return self._current()[1]
 
-    def check(self, q: str) -> CheckAnswer:
-        """Answer one teacher's question; one connection, so from one publication only."""
+    def check(self, q: str, today: dt.date | None = None, level: str | None = None
+              ) -> CheckAnswer:
+        """Answer one teacher's question with the verdicts valid on `today`, for a teacher of
+        `level` if given; one connection, so from one publication only."""
         conn, publication = self._current()
-        return answer(conn, q, publication)
+        return answer(conn, q, publication, today or dt.date.today(), level)
 
-    def check_json(self, q: str) -> tuple[str, bytes]:
+    def check_json(self, q: str, today: dt.date | None = None, level: str | None = None
+                   ) -> tuple[str, bytes]:
         """(status, the answer in JSON) of `check`, from memory if `q` was asked about this
-        publication lately."""
-        conn, publication, answers = self._current_with_answers()
-        kept = answers.get(q)
+        publication on this day lately."""
+        today = today or dt.date.today()
+        conn, publication, answers = self._current_with_answers(today)
+        kept = answers.get((q, level))
         if kept is None:
-            worked_out = answer(conn, q, publication)
+            worked_out = answer(conn, q, publication, today, level)
             kept = (worked_out.status, encode_answer(worked_out))
-            answers.keep(q, kept, len(q) + len(kept[1]))
+            answers.keep((q, level), kept, len(q) + len(kept[1]))
         return kept
 
-    def allowed(self, level: str | None = None, category: str | None = None) -> list[dict]:
-        """Allowed tools for the embed feed, by name."""
-        where, params = ["verdict IN ('allowed', 'allowed_with_conditions')"], []
+    def check_kept(self, q: str, today: dt.date | None = None, level: str | None = None
+                   ) -> CheckAnswer:
+        """`check` through the kept answers of `check_json`: the page answers as the API."""
+        return decode_answer(self.check_json(q, today, level)[1])
+
+    def allowed(self, level: str | None = None, category: str | None = None,
+                today: dt.date | None = None) -> list[dict]:
+        """Tools allowed on `today` for the embed feed, by name, with their verdict of that
+        day and the warning when it changes within 60 days."""
+        today = today or dt.date.today()
+        where = [f"({VERDICT_TODAY_SQL}) IN ('allowed', 'allowed_with_conditions')"]
+        params: dict = {"today": today.isoformat()}
         if level:
-            where.append("EXISTS (SELECT 1 FROM json_each(tools.level_codes) WHERE value = ?)")
-            params.append(level)
+            where.append("EXISTS (SELECT 1 FROM json_each(tools.level_codes) WHERE value = :level)")
+            params["level"] = level
         if category:
-            where.append("category = ?")
-            params.append(category)
+            where.append("category = :category")
+            params["category"] = category
         rows = self.connection().execute(
+            # The feed shows no reasons: their text is most of a row.
             "SELECT id, name, vendor_name, category, category_label, level_codes, verdict, "
-            f"verdict_label, conditions FROM tools WHERE {' AND '.join(where)} ORDER BY name",
+            "verdict_label, conditions, NULL AS reasons, verdict_changes_on, next_verdict, "
+            "next_verdict_label, next_conditions, NULL AS next_reasons "
+            f"FROM tools WHERE {' AND '.join(where)} ORDER BY name",
             params,
         ).fetchall()
-        return [dict(r) | {"level_codes": json.loads(r["level_codes"]),
-                           "conditions": json.loads(r["conditions"])} for r in rows]
+        soon = (today + dt.timedelta(days=WARN_DAYS)).isoformat()
+        return [_allowed_row(r, today, soon) for r in rows]
+
+
+_decode_texts = msgspec.json.Decoder(list[str]).decode
+
+
+def _allowed_row(row: sqlite3.Row, today: dt.date, soon: str) -> dict:
+    changes = row["verdict_changes_on"]
+    if changes is None or changes > soon:  # most rows: no change and no warning before `soon`
+        verdict, label, conditions, warned = (row["verdict"], row["verdict_label"],
+                                              row["conditions"], None)
+        following, following_label = row["next_verdict"], row["next_verdict_label"]
+    else:
+        on = verdict_on(row, today)
+        verdict, label, conditions, warned = (on.verdict, on.verdict_label, on.conditions,
+                                              warning(on, today))
+        changes = on.changes_on.isoformat() if on.changes_on else None
+        following, following_label = on.next_verdict, on.next_verdict_label
+    return {
+        "id": row["id"], "name": row["name"], "vendor_name": row["vendor_name"],
+        "category": row["category"], "category_label": row["category_label"],
+        "level_codes": _decode_texts(row["level_codes"]), "verdict": verdict,
+        "verdict_label": label, "conditions": _decode_texts(conditions or "[]"),
+        "changes_on": changes, "next_verdict": following, "next_verdict_label": following_label,
+        "warning": warned,
+    }

@@ -20,7 +20,9 @@ Its hooks, a noun a module:
   Datasette runs a query;
 - `responses`: the security headers, no cookie, no Transfer-Encoding, CSV cells that are no
   formulas, reading methods only;
-- `errors`: Datasette's error pages, without its log of the asker's request;
+- `errors`: Datasette's error pages, in Dutch and without its log of the asker's request;
+- `feed`: the change feed, every publication's changes as Atom, per school type too;
+- `downloads`: the whole list as CSV for Dutch Excel, JSON and SQLite, with their sha256;
 - `internals`: the one place it relies on more of Datasette than its public API.
 """
 
@@ -30,7 +32,12 @@ from pathlib import Path
 
 from registry.whitelist.datasette.errors import handle_exception
 from registry.whitelist.datasette.facets import register_facet_classes
-from registry.whitelist.datasette.pages import extra_template_vars, register_routes, render_cell
+from registry.whitelist.datasette.pages import (
+    extra_template_vars,
+    prepare_jinja2_environment,
+    register_routes,
+    render_cell,
+)
 from registry.whitelist.datasette.queries import check_query
 from registry.whitelist.datasette.responses import asgi_wrapper
 from registry.whitelist.datasette.search import fold_search
@@ -46,6 +53,7 @@ __all__ = [
     "extra_template_vars",
     "fold_search",
     "handle_exception",
+    "prepare_jinja2_environment",
     "register_facet_classes",
     "register_routes",
     "render_cell",

@@ -9,6 +9,7 @@ input (`invalid literal for int(): '...'`).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import traceback
 
@@ -25,6 +26,18 @@ ASKER_MISTAKES = (KeyError, TypeError, ValueError, OverflowError, sqlite3.Progra
 `id__gt=99999999999999999999` (OverflowError), a NUL character in a facet (ProgrammingError).
 Mistakes a check can see before Datasette runs a query are refused in `check_query`."""
 TOO_LONG = "De vraag duurde te lang en is afgebroken; stel een kleinere vraag."
+ENGLISH = (
+    (re.compile(r"^Database not found"), "Deze database bestaat niet."),
+    (re.compile(r"^Table not found"), "Deze tabel bestaat niet."),
+    (re.compile(r"^(Record|Row) not found"), "Deze rij bestaat niet."),
+    (re.compile(r"^Query not found|^Canned query not found"), "Deze vraag bestaat niet."),
+)
+"""Datasette's own messages of its error pages, in Dutch."""
+ENGLISH_WORDS = re.compile(r"\b(not|found|invalid|must|cannot|the|is|does|no such|only)\b",
+                           re.I)
+ENGLISH_404 = "Deze pagina bestaat niet."
+ENGLISH_OTHER = ("Dit adres begrijpen we niet: controleer het, of begin opnieuw bij de open "
+                 "data.")
 NOT_UNDERSTOOD = ("Het adres bevat een parameter die deze lijst niet begrijpt: controleer _sort, "
                   "_facet, _through, _timelimit en de filters.")
 
@@ -62,5 +75,21 @@ async def error_page(datasette, request, exception: Exception) -> Response:
         return Response.json(info, status=status, headers=headers)
     # Without the request, as Datasette's own: no actor, messages or CSRF token (a request
     # refused before Datasette ran has none) on a page about the error.
+    info["error"] = dutch(status, message)  # a page for people; the JSON keeps Datasette's
     html = await datasette.render_template([f"{status}.html", "error.html"], info)
     return Response.html(html, status=status, headers=headers)
+
+
+def dutch(status: int, message):
+    """A message of Datasette's in Dutch; the plugin's own are Dutch already."""
+    if status == 500 or not isinstance(message, str):
+        return message
+    for english, words in ENGLISH:
+        if english.match(message):
+            return words
+    if ENGLISH_WORDS.search(message) and not DUTCH_WORDS.search(message):
+        return ENGLISH_404 if status == 404 else ENGLISH_OTHER
+    return message
+
+
+DUTCH_WORDS = re.compile(r"\b(de|het|een|niet|deze|dit|geen|kan|op|van|met)\b", re.I)

@@ -7,11 +7,13 @@ import json
 import urllib.parse
 from pathlib import Path
 
-from datasette import hookimpl
+from datasette import Response, hookimpl
 from datasette.utils.asgi import NotFound, asgi_static
 from markupsafe import Markup, escape
 
-from registry.labels import DISCLAIMER
+from registry.labels import DISCLAIMER, dutch_date
+from registry.whitelist.datasette.downloads import PAGE, download_file, downloads_page
+from registry.whitelist.datasette.feed import FEED_PATH, feed
 
 STATIC = Path(__file__).parent / "static"
 NAME = "school_whitelist"
@@ -20,6 +22,17 @@ HIDDEN_COLUMNS = {"tools": ["name_key", "search"]}
 """Technical columns left out of HTML tables (they stay in JSON and CSV); the metadata's
 plugin config `hidden_columns` replaces this."""
 LIST_COLUMNS = {"conditions", "reasons", "alternatives"}
+LOOKUPS = {
+    "exact": "is gelijk aan", "not": "is niet gelijk aan", "contains": "bevat",
+    "endswith": "eindigt op", "startswith": "begint met", "gt": "groter dan",
+    "gte": "groter dan of gelijk aan", "lt": "kleiner dan", "lte": "kleiner dan of gelijk aan",
+    "like": "lijkt op (like)", "notlike": "lijkt niet op (not like)", "glob": "patroon (glob)",
+    "in": "is een van", "notin": "is geen van", "arraycontains": "lijst bevat",
+    "arraynotcontains": "lijst bevat niet", "date": "op datum", "isnull": "is leeg (null)",
+    "notnull": "is niet leeg (not null)", "isblank": "is leeg", "notblank": "is niet leeg",
+}
+"""Datasette's filter comparisons (its `Filters` keys) in Dutch, for the filter form and the
+sentence above a filtered table."""
 COOKIE_PAGES = ("messages", "logout", "auth-token")
 """Datasette pages that exist only to set a cookie (messages, signing in and out): the
 whitelist is read anonymously and promises no cookies, so they are not there."""
@@ -34,20 +47,49 @@ def register_routes():
     # A plugin's routes come before Datasette's own, so these replace them. (Datasette serves
     # the static folder under the distribution's name too; this name holds however it runs.)
     return [(rf"^/-/static-plugins/{NAME}/(?P<path>.*)$", asgi_static(STATIC)),
-            *((rf"^/-/{page}$", _not_here) for page in COOKIE_PAGES)]
+            *((rf"^/-/{page}$", _not_here) for page in COOKIE_PAGES),
+            (rf"^{FEED_PATH.replace('.', '[.]')}$", feed),
+            # The feed was a canned query with datasette-atom; its address keeps working.
+            (r"^/(?P<database>[^/]+)/wijzigingen_feed[.]atom$", _to_feed),
+            (rf"^{PAGE}$", downloads_page),
+            (rf"^{PAGE}/(?P<name>[^/]+)$", download_file)]
+
+
+async def _to_feed(datasette):
+    return Response.redirect(datasette.urls.path(FEED_PATH), status=301)
 
 
 @hookimpl
-def extra_template_vars(datasette, table):
+def prepare_jinja2_environment(env):
+    """`|dutch_date`: "28 november 2026", the one date style of the public pages."""
+    env.filters["dutch_date"] = lambda value: dutch_date(value) if value else ""
+
+
+@hookimpl
+def extra_template_vars(datasette, table, database):
     async def inner():
         config = datasette.plugin_config(NAME) or {}
         return {
             "witte_lijst": await _publication(datasette),
             "witte_lijst_disclaimer": config.get("disclaimer", DISCLAIMER),
             "hidden_columns": set(config.get("hidden_columns", HIDDEN_COLUMNS).get(table) or ()),
+            "witte_lijst_site": config.get("site") or {},
+            "witte_lijst_feed": datasette.urls.path(FEED_PATH),
+            "witte_lijst_downloads": datasette.urls.path(PAGE),
+            "witte_lijst_lookups": LOOKUPS,
+            "witte_lijst_titles": _titles(datasette, database),
         }
 
     return inner
+
+
+def _titles(datasette, database) -> dict[str, str]:
+    """The metadata's title of each table (its name where it has none), and of the database."""
+    name = database or next((n for n in datasette.databases if n != "_internal"), None)
+    meta = (datasette.metadata(database=name) or {}) if name else {}
+    titles = {table: info.get("title") for table, info in (meta.get("tables") or {}).items()}
+    titles[name] = meta.get("title")
+    return {key: title for key, title in titles.items() if title}
 
 
 async def _publication(datasette) -> dict | None:

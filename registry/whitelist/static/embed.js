@@ -44,6 +44,9 @@
       item.appendChild(link(tool.link, tool.name));
       item.appendChild(document.createTextNode(" – "));
       item.appendChild(el("span", "witte-lijst-verdict witte-lijst-" + tool.verdict, tool.verdict_label));
+      if (tool.warning) {  /* "Let op: dit oordeel verandert op …" */
+        item.appendChild(el("p", "witte-lijst-warning", tool.warning));
+      }
       if (tool.conditions.length) {
         var conditions = el("ul", "witte-lijst-conditions");
         tool.conditions.forEach(function (text) { conditions.appendChild(el("li", null, text)); });

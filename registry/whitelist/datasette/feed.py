@@ -1,0 +1,161 @@
+"""The change feed: one Atom feed (RFC 4287) of every publication's changes, from the
+published file's `changelog`, at `/-/wijzigingen.atom` of the whitelist (under the mount:
+`/lijst/-/wijzigingen.atom`); `?niveau=PO` gives the changes of one school type.
+
+A plugin route rather than a canned query with datasette-atom: that one's self link is the
+address Datasette saw, without the mount's prefix (a 404), and a query sees one publication.
+Every link is absolute and made with Datasette's `urls`, so it holds under any `base_url`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import xml.etree.ElementTree as ET
+
+from datasette import Response
+from datasette.utils.asgi import BadRequest, NotFound
+
+from registry.labels import (
+    CHANGE_LABELS,
+    FEED_ENTRY,
+    FEED_ENTRY_BY_ITSELF,
+    FEED_ENTRY_NEW_OR_GONE,
+    FEED_LEVEL_UNKNOWN,
+    FEED_TITLE,
+    LEVEL_LABELS,
+    NO_HISTORY,
+    dutch_date,
+)
+from registry.whitelist.today import verdict_on
+
+FEED_PATH = "/-/wijzigingen.atom"
+TODAY_KEY = "witte_lijst_today"
+"""The scope key by which the mount gives the app's day (`mount.py`); else the real day."""
+ATOM = "http://www.w3.org/2005/Atom"
+MAX_ENTRIES = 1000
+"""The newest changes a feed holds: a first publication of 100,000 tools adds as many."""
+LEVEL = re.compile(r"^[A-Za-z]{2}$")
+
+
+async def changelog_db(datasette):
+    """The first attached database with a `changelog` table, or None."""
+    for name, db in datasette.databases.items():
+        if name != "_internal" and await db.table_exists("changelog"):
+            return db
+    return None
+
+
+def tool_link(datasette, request, database: str, change: dict) -> str:
+    """The tool's page: ours where the whitelist is mounted (the plugin config `tool_page`),
+    else its row in the list; for a tool no longer listed, the change's own row."""
+    site = (datasette.plugin_config("school_whitelist") or {}).get("site") or {}
+    if not change["listed"]:
+        key = f"{change['publication_version']},{change['tool_id']}"
+        path = datasette.urls.row(database, "changelog", key)
+    elif site.get("tool_page"):
+        path = site["tool_page"].format(id=change["tool_id"])
+    else:
+        path = datasette.urls.row(database, "tools", change["tool_id"])
+    return datasette.absolute_url(request, path)
+
+
+async def feed(datasette, request):
+    level = request.args.get("niveau")
+    if level is not None and not (LEVEL.match(level) and level.upper() in LEVEL_LABELS):
+        raise BadRequest(FEED_LEVEL_UNKNOWN)
+    level = level.upper() if level else None
+    db = await changelog_db(datasette)
+    if db is None:  # a file published before there was a history
+        raise NotFound(NO_HISTORY)
+    where = "WHERE EXISTS (SELECT 1 FROM json_each(levels) WHERE value = :level)" if level else ""
+    rows = (await db.execute(
+        "SELECT *, tool_id IN (SELECT id FROM tools) AS listed FROM changelog "
+        f"{where} ORDER BY publication_version DESC, tool_id "
+        f"LIMIT {MAX_ENTRIES}", {"level": level})).rows
+    latest = (await db.execute("SELECT published_at FROM publication "
+                               "ORDER BY version DESC LIMIT 1")).first()
+    today = request.scope.get(TODAY_KEY) or dt.date.today().isoformat()
+    by_itself = await changed_by_itself(db, dt.date.fromisoformat(today), level)
+    entries = [*map(_by_itself_entry, by_itself), *(_published_entry(dict(r)) for r in rows)]
+    self_path = datasette.urls.path(FEED_PATH) + (f"?niveau={level}" if level else "")
+    self_url = datasette.absolute_url(request, self_path)
+    root = ET.Element("feed", xmlns=ATOM)
+    root.set("xml:lang", "nl")
+    _text(root, "id", self_url)
+    _text(root, "title", FEED_TITLE + (f" – {LEVEL_LABELS[level]}" if level else ""))
+    _text(root, "updated", max([latest["published_at"], *(e["updated"] for e in entries)]))
+    ET.SubElement(root, "link", rel="self", type="application/atom+xml", href=self_url)
+    ET.SubElement(root, "link", rel="alternate", type="text/html", href=datasette.absolute_url(
+        request, datasette.urls.table(db.name, "changelog")))
+    _text(ET.SubElement(root, "author"), "name", datasette.metadata("title") or FEED_TITLE)
+    for item in entries:
+        entry = ET.SubElement(root, "entry")
+        _text(entry, "id", f"{self_url.partition('?')[0]}#{item['key']}")
+        for name in ("title", "updated", "published"):
+            if item.get(name):
+                _text(entry, name, item[name])
+        ET.SubElement(entry, "link", rel="alternate", type="text/html",
+                      href=tool_link(datasette, request, db.name, item["change"]))
+        _text(entry, "summary", item["summary"])
+    body = ET.tostring(root, encoding="unicode", xml_declaration=True)
+    return Response(body, content_type="application/atom+xml; charset=utf-8")
+
+
+def _published_entry(change: dict) -> dict:
+    """A change of a publication: what, from what to what, why."""
+    words = FEED_ENTRY if change["before_label"] and change["after_label"] else (
+        FEED_ENTRY_NEW_OR_GONE)
+    return {
+        "key": f"{change['publication_version']}-{change['tool_id']}", "change": change,
+        "title": f"{change['name']}: {change['change_label']}",
+        "updated": change["published_at"], "published": change["published_at"],
+        "summary": words.format(
+            version=change["publication_version"], date=dutch_date(change["published_at"]),
+            before=change["before_label"], after=change["after_label"],
+            reason=change["reason"]),
+    }
+
+
+def _by_itself_entry(change: dict) -> dict:
+    """A verdict that changed on its day, after the last publication."""
+    return {
+        "key": f"op-{change['changed_on']}-{change['tool_id']}", "change": change,
+        "title": f"{change['name']}: {CHANGE_LABELS['verdict_changed']}",
+        "updated": f"{change['changed_on']}T00:00:00Z",
+        "summary": FEED_ENTRY_BY_ITSELF.format(
+            date=dutch_date(change["changed_on"]), before=change["before_label"],
+            after=change["after_label"], reason=change["reason"]).strip(),
+    }
+
+
+async def changed_by_itself(db, today: dt.date, level: str | None) -> list[dict]:
+    """The tools whose verdict changed on its day since the publication, up to `today`
+    (`today.verdict_on`), newest first; none in a file without the next verdicts."""
+    columns = await db.table_columns("tools")
+    if "next_verdict" not in columns:
+        return []
+    rows = (await db.execute(
+        "SELECT * FROM tools WHERE verdict_changes_on <= :today AND next_verdict IS NOT NULL "
+        "AND next_verdict != verdict ORDER BY verdict_changes_on DESC, id",
+        {"today": today.isoformat()})).rows
+    out = []
+    for row in rows:
+        if level and level not in json.loads(row["level_codes"] or "[]"):
+            continue
+        now = verdict_on(row, today)
+        if now.verdict == row["verdict"]:
+            continue
+        failed = [r["text"] for r in json.loads(now.reasons or "[]") if not r.get("passed")]
+        out.append({"tool_id": row["id"], "name": row["name"], "listed": True,
+                    "changed_on": row["verdict_changes_on"], "change": "verdict_changed",
+                    "before_label": row["verdict_label"], "after_label": now.verdict_label,
+                    "reason": " ".join(failed)})
+    return out
+
+
+def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
+    element = ET.SubElement(parent, tag)
+    element.text = text
+    return element
