@@ -5,6 +5,7 @@
     python -m benchmarks.jobs publish DB OUT
     python -m benchmarks.jobs publish-reference PUBLISHED OUT
     python -m benchmarks.jobs check PUBLISHED QUERIES
+    python -m benchmarks.jobs lists DB
 
 Each prints one line of JSON: seconds, counts and the kernel's peak RSS (`maxrss_mb`).
 """
@@ -161,7 +162,44 @@ def check(published: Path, queries_path: Path) -> dict:
             "statuses": statuses}
 
 
-JOBS = {"import": import_, "import-reference": import_reference, "publish": publish,
+LIST_PAGES = {
+    "tools, first page": ("tools", "", {}, 0),
+    "tools, page 1,000": ("tools", "", {}, 49_950),
+    "tools, search 'rek'": ("tools", "rek", {}, 0),
+    "tools, school type PO": ("tools", "", {"level": "PO"}, 0),
+    "tools, category and school type": ("tools", "", {"category": "practice", "level": "VO"}, 0),
+    "agreements, status signed": ("agreements", "", {"status": "signed"}, 0),
+    "assessments, search 'a'": ("assessments", "a", {}, 0),
+}
+"""The back office's list pages (`registry.store.records.page`, what /beheer/<kind> asks)."""
+
+
+def lists(db_path: Path) -> dict:
+    """Each back-office list query on the imported registry, against a bare first page of
+    the same table by id (`SELECT * ... ORDER BY id LIMIT 50`)."""
+    from registry.db import Registry
+    from registry.store.kinds import KINDS
+    from registry.store.records import page
+
+    registry = Registry(db_path)
+    timings, totals = {}, {}
+    for label, (kind, q, filters, offset) in LIST_PAGES.items():
+        page(registry.store, KINDS[kind], q=q, filters=filters, offset=offset)  # warm
+        start = time.perf_counter()
+        for _ in range(5):
+            _, totals[label] = page(registry.store, KINDS[kind], q=q, filters=filters,
+                                    offset=offset)
+        timings[label] = (time.perf_counter() - start) / 5
+    conn = registry.conn
+    start = time.perf_counter()
+    for _ in range(5):
+        conn.execute("SELECT * FROM tools ORDER BY id LIMIT 50").fetchall()
+    reference = (time.perf_counter() - start) / 5
+    registry.close()
+    return {"seconds": timings, "totals": totals, "reference_seconds": reference}
+
+
+JOBS = {"lists": lists, "import": import_, "import-reference": import_reference, "publish": publish,
         "publish-reference": publish_reference, "check": check}
 
 

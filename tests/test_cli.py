@@ -91,12 +91,12 @@ def test_serve_cache_size_reaches_the_workers(monkeypatch):
 
     option = next(p for p in main.commands["serve"].params if p.name == "cache_mb")
     assert option.default == DEFAULT_CACHE_MB
-    monkeypatch.setenv(ENV_CACHE_MB, "3")  # what `registry serve --cache-mb 3` sets
+    monkeypatch.setenv(ENV_CACHE_MB, "8")  # what `registry serve --cache-mb 8` sets
     settings = Settings.from_env()
-    assert settings.cache_mb == 3
+    assert settings.cache_mb == 8
     app = create_app(settings)
-    assert app.state.whitelist.cache_bytes == 1024 * 1024
-    assert app.state.datasette.cache_bytes == 2 * 1024 * 1024
+    assert app.state.whitelist.cache_bytes == 3 * 1024 * 1024  # three eighths
+    assert app.state.datasette.cache_bytes == 5 * 1024 * 1024
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ publisher's columns, the public pages and the Datasette plugin. Standard library
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import NamedTuple
 
 # --- the verdict ------------------------------------------------------------------------------
@@ -216,7 +217,7 @@ def _amsterdam() -> dt.tzinfo:
         return dt.UTC
 
 
-# --- issue 15: today's verdict and the finished check ---------------------------------------
+# --- the check: the verdict of today, school types, "Bedoel je" -------------------------------
 
 CHANGE_WARNING = "Let op: dit oordeel verandert op {day}. {then}"
 """Within 60 days of the day a verdict changes by itself; `then` from NEXT_VERDICT_PHRASES."""
@@ -270,16 +271,19 @@ def sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
+_TEACHER_TERMS = tuple((term, re.compile(rf"(?<![\w(]){re.escape(term)}(?![\w)])"), plain)
+                       for term, plain in TEACHER_WORDS)
+
+
 def in_teacher_words(text: str) -> str:
     """A verdict's sentence with each term of TEACHER_WORDS explained at its first use."""
-    import re
-
-    for term, plain in TEACHER_WORDS:
-        text = re.sub(rf"(?<![\w(]){re.escape(term)}(?![\w)])", plain, text, count=1)
+    for term, pattern, plain in _TEACHER_TERMS:
+        if term in text:  # most sentences hold none: no regular expression for them
+            text = pattern.sub(plain, text, count=1)
     return text
 
 
-# --- issue 15: open data, downloads and the change feed ---------------------------------------
+# --- open data, downloads and the change feed -------------------------------------------------
 FEED_TITLE = "Wijzigingen in de witte lijst"
 FEED_ENTRY = "Publicatie {version} van {date}: van ‘{before}’ naar ‘{after}’. {reason}"
 """One change in the Atom feed: what changed, from what to what, and why."""
@@ -293,7 +297,7 @@ FEED_LEVEL_UNKNOWN = "Kies voor niveau PO, VO of SO, of laat het weg voor alle o
 NO_HISTORY = "Deze publicatie heeft nog geen geschiedenis van wijzigingen."
 
 
-# --- issue 15: tool pages, the list and the public error pages --------------------------------
+# --- tool pages, the list and the public error pages ------------------------------------------
 LIST_PROBLEMS = {
     "oordeel": "Dat oordeel kennen we niet. Kies een oordeel uit de lijst.",
     "niveau": "Dat soort onderwijs kennen we niet. Kies PO, VO of SO.",
