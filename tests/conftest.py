@@ -24,10 +24,11 @@ import pytest
 from litestar.testing import TestClient
 
 from registry import models
-from registry.app import Settings, create_app
+from registry.app import Settings, create_app, prepare
 from registry.db import Registry
 from registry.importer import load_demo
 from registry.models import Role
+from registry.whitelist.app import create_read_app
 
 pytest_plugins = ["tests.browser", "tests.backoffice", "tests.journey"]
 
@@ -373,3 +374,49 @@ def server_factory():
     yield start
     for server in servers:
         server.stop()
+
+
+# --- the read wing alone, and clients from many addresses ---------------------------------------
+
+DEMO_DAY = dt.date(2026, 11, 28)
+
+
+@pytest.fixture(scope="module")
+def demo_published(tmp_path_factory) -> tuple[Path, Path]:
+    """The demo data published on 28 November 2026 as `registry serve` does: (the registry
+    database, the whitelist file)."""
+    folder = tmp_path_factory.mktemp("published")
+    prepare(Settings(db_path=folder / "registry.db", today=lambda: DEMO_DAY))
+    return folder / "registry.db", folder / "witte-lijst.db"
+
+
+@pytest.fixture(scope="module")
+def replica_on(demo_published) -> Iterator[Callable[..., TestClient]]:
+    """`replica_on(day, file=None)`: a client of the read wing alone on the published demo
+    file (or `file`), asked on `day`; all closed with the module."""
+    clients = []
+
+    def open_client(day: dt.date, file: Path | None = None) -> TestClient:
+        client = TestClient(create_read_app(file or demo_published[1], today=lambda: day))
+        clients.append(client.__enter__())
+        return client
+
+    yield open_client
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def peer_from_header() -> Callable:
+    """`peer_from_header(app)`: the app as reached from the address in an X-Test-Peer header
+    (the test client has only one address), for limits counted per client."""
+
+    def wrap(app):
+        async def asgi(scope, receive, send):
+            if scope["type"] == "http" and (peer := dict(scope["headers"]).get(b"x-test-peer")):
+                scope = {**scope, "client": (peer.decode(), 50000)}
+            await app(scope, receive, send)
+
+        return asgi
+
+    return wrap

@@ -24,19 +24,8 @@ TOO_LARGE = "The request body is larger than this endpoint accepts; send less at
 HOST = "rekenen.noorderlicht-demo.nl"
 
 
-def peer_from_header(app):
-    """The app as reached from the address in X-Test-Peer: the test client has only one."""
-
-    async def asgi(scope, receive, send):
-        if scope["type"] == "http" and (peer := dict(scope["headers"]).get(b"x-test-peer")):
-            scope = {**scope, "client": (peer.decode(), 50000)}
-        await app(scope, receive, send)
-
-    return asgi
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, peer_from_header):
     """An app with the demo data published, reachable from several client addresses, and
     the Registry and tokens behind it. One for the module: each test that counts requests
     comes from addresses of its own."""

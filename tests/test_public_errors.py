@@ -19,19 +19,8 @@ TODAY = dt.date(2026, 11, 28)
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
-def peer_from_header(app):
-    """The app as reached from the address in X-Test-Peer: the test client has only one."""
-
-    async def asgi(scope, receive, send):
-        if scope["type"] == "http" and (peer := dict(scope["headers"]).get(b"x-test-peer")):
-            scope = {**scope, "client": (peer.decode(), 50000)}
-        await app(scope, receive, send)
-
-    return asgi
-
-
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
+def client(tmp_path_factory, peer_from_header):
     """Both wings on the demo data, reachable from several client addresses."""
     folder = tmp_path_factory.mktemp("errors")
     app = create_app(Settings(db_path=folder / "registry.db", today=lambda: TODAY))

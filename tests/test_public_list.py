@@ -7,42 +7,27 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
-from litestar.testing import TestClient
 from playwright.sync_api import Page, expect
 
-from registry.app import Settings, prepare
 from registry.db import Registry
 from registry.publish.builder import publish
-from registry.whitelist.app import create_read_app
 from registry.whitelist.tools import PAGE_SIZE, Filters, ToolPages, order_query
 
 TODAY = dt.date(2026, 11, 28)
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
+def published(demo_published):
     """The demo data (26 tools) published on TODAY: (the registry database, the file)."""
-    folder = tmp_path_factory.mktemp("list")
-    prepare(Settings(db_path=folder / "registry.db", today=lambda: TODAY))
-    return folder / "registry.db", folder / "witte-lijst.db"
+    return demo_published
 
 
 @pytest.fixture(scope="module")
-def on_day(published):
+def on_day(replica_on):
     """`on_day(day)`: a replica's client on the published file, asked on `day`."""
-    clients = []
-
-    def open_client(day: dt.date) -> TestClient:
-        client = TestClient(create_read_app(published[1], today=lambda: day)).__enter__()
-        clients.append(client)
-        return client
-
-    yield open_client
-    for client in clients:
-        client.__exit__(None, None, None)
+    return replica_on
 
 
 @pytest.fixture(scope="module")
@@ -193,8 +178,6 @@ def test_without_filters_the_list_reads_the_name_index_only(client):
 
 # --- in a browser ----------------------------------------------------------------------------
 
-AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
-WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 NEW_PAGES = [
     "/tools",
     "/tools?q=reken&oordeel=allowed&niveau=PO&categorie=learning_material&leeftijd=8",
@@ -209,17 +192,9 @@ NEW_PAGES = [
 ]
 
 
-def axe_violations(page: Page) -> list[str]:
-    page.evaluate(AXE)
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG21_AA)
-    return [f"{v['id']} ({v['impact']}): {v['help']} at {node['target']}"
-            for v in result["violations"] for node in v["nodes"]]
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("path", NEW_PAGES)
-def test_no_wcag_21_aa_violations_on_the_new_pages(page: Page, path):
+def test_no_wcag_21_aa_violations_on_the_new_pages(page: Page, path, axe_violations):
     page.goto(path)
     assert page.evaluate("document.documentElement.lang") == "nl"
     assert axe_violations(page) == []

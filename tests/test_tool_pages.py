@@ -10,39 +10,25 @@ import shutil
 import sqlite3
 
 import pytest
-from litestar.testing import TestClient
 from playwright.sync_api import Page, expect
 
-from registry.app import Settings, prepare
 from registry.db import Registry
 from registry.publish.builder import publish
-from registry.whitelist.app import create_read_app
 from registry.whitelist.tools import reasons_in_order
 
 TODAY = dt.date(2026, 11, 28)
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
+def published(demo_published):
     """The demo data published on TODAY: (the registry database, the whitelist file)."""
-    folder = tmp_path_factory.mktemp("tool-pages")
-    prepare(Settings(db_path=folder / "registry.db", today=lambda: TODAY))
-    return folder / "registry.db", folder / "witte-lijst.db"
+    return demo_published
 
 
 @pytest.fixture(scope="module")
-def on_day(published):
+def on_day(replica_on):
     """`on_day(day, file=None)`: a replica's client on the published file, asked on `day`."""
-    clients = []
-
-    def open_client(day: dt.date, file=None) -> TestClient:
-        client = TestClient(create_read_app(file or published[1], today=lambda: day))
-        clients.append(client.__enter__())
-        return client
-
-    yield open_client
-    for client in clients:
-        client.__exit__(None, None, None)
+    return replica_on
 
 
 def text_of(html: str) -> str:

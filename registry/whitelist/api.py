@@ -22,7 +22,13 @@ from litestar.params import FromQuery, QueryParameter
 from registry.labels import CATEGORY_LABELS, LEVEL_LABELS, NOT_PUBLISHED
 from registry.limits import CHECK_LIMIT, EMBED_LIMIT
 from registry.problem import problems
-from registry.whitelist.check import CheckAnswer, PublicationRef
+from registry.whitelist.check import (
+    ChangeWarning,
+    ChangesOn,
+    CheckAnswer,
+    NextVerdict,
+    PublicationRef,
+)
 from registry.whitelist.reader import NotPublished, PublishedWhitelist
 from registry.whitelist.stats import CheckCounter, Checking, DayCount
 
@@ -87,15 +93,10 @@ class EmbedTool(msgspec.Struct, kw_only=True):
     conditions: list[str]
     link: str
     """The answer on the check page, relative to this server."""
-    changes_on: Annotated[str | None, msgspec.Meta(
-        description="The day (YYYY-MM-DD) this verdict changes by itself, if still to come.")
-    ] = None
-    next_verdict: Annotated[str | None, msgspec.Meta(
-        description="The verdict from `changes_on` on.")] = None
+    changes_on: ChangesOn = None
+    next_verdict: NextVerdict = None
     next_verdict_label: str | None = None
-    warning: Annotated[str | None, msgspec.Meta(
-        description="Within 60 days of `changes_on`: 'Let op: dit oordeel verandert op …', "
-                    "saying into what.")] = None
+    warning: ChangeWarning = None
 
 
 class EmbedFeed(msgspec.Struct, kw_only=True):

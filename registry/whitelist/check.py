@@ -28,6 +28,16 @@ holds for every word that starts with `w`."""
 NOT_ASSESSED = VERDICT_LABELS["not_assessed"]
 
 
+# What an answer says of a verdict that changes by itself (the check's and the embed feed's).
+ChangesOn = Annotated[str | None, msgspec.Meta(
+    description="The day (YYYY-MM-DD) this verdict changes by itself, if still to come.")]
+NextVerdict = Annotated[str | None, msgspec.Meta(
+    description="The verdict from `changes_on` on.")]
+ChangeWarning = Annotated[str | None, msgspec.Meta(
+    description="Within 60 days of `changes_on`: 'Let op: dit oordeel verandert op …', "
+                "saying into what.")]
+
+
 class ReasonOut(msgspec.Struct, kw_only=True):
     passed: bool
     text: str
@@ -68,15 +78,10 @@ class ToolAnswer(msgspec.Struct, kw_only=True):
     level_warning: Annotated[str | None, msgspec.Meta(
         description="Given `level`: a Dutch sentence when the tool is for another school type "
                     "or for pupils older than the youngest of that type.")] = None
-    changes_on: Annotated[str | None, msgspec.Meta(
-        description="The day (YYYY-MM-DD) this verdict changes by itself, if still to come.")
-    ] = None
-    next_verdict: Annotated[str | None, msgspec.Meta(
-        description="The verdict from `changes_on` on.")] = None
+    changes_on: ChangesOn = None
+    next_verdict: NextVerdict = None
     next_verdict_label: str | None = None
-    warning: Annotated[str | None, msgspec.Meta(
-        description="Within 60 days of `changes_on`: 'Let op: dit oordeel verandert op …', "
-                    "saying into what.")] = None
+    warning: ChangeWarning = None
     link: Annotated[str, msgspec.Meta(
         description="The tool's own page, relative to this server: /tools/{id}.")]
     valid_on: Annotated[str, msgspec.Meta(
