@@ -34,6 +34,7 @@ from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.records import CONTROLLERS
 from registry.backoffice.sessions import Protection
 from registry.clock import clock_from_env
+from registry.mail import SmtpSettings
 from registry.published import default_whitelist_path
 from registry.whitelist.app import DEFAULT_CACHE_MB, create_read_app, health, read_wing
 from registry.whitelist.app import DEPENDENCIES as READ_DEPENDENCIES
@@ -49,6 +50,7 @@ ENV_PUBLIC_URL = "REGISTRY_PUBLIC_URL"
 ENV_OIDC_ISSUER = "REGISTRY_OIDC_ISSUER"
 ENV_OIDC_CLIENT_ID = "REGISTRY_OIDC_CLIENT_ID"
 ENV_OIDC_CLIENT_SECRET = "REGISTRY_OIDC_CLIENT_SECRET"
+ENV_FOUR_EYES = "REGISTRY_FOUR_EYES"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,14 @@ class Settings:
     """Seconds since the epoch, for back-office sessions and sign-in throttling; tests move it."""
     password_hasher: PasswordHasher = field(default_factory=PasswordHasher, repr=False)
     """argon2id with argon2-cffi's defaults (about 0.7 s a hash); tests pass cheaper ones."""
+    four_eyes: bool = True
+    """A publication (and a policy) needs a second publisher's approval; off
+    (`REGISTRY_FOUR_EYES=0`) for a one-person deployment."""
+    daily_jobs: bool = False
+    """Run the daily jobs (the due publication, the digest) in the server; `registry serve`
+    turns it on."""
+    smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings())
+    """Where the daily digest is sent from (`REGISTRY_SMTP_*`); off without a host."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -91,7 +101,10 @@ class Settings:
                    public_url=os.environ.get(ENV_PUBLIC_URL, DEFAULT_PUBLIC_URL),
                    oidc_issuer=os.environ.get(ENV_OIDC_ISSUER, ""),
                    oidc_client_id=os.environ.get(ENV_OIDC_CLIENT_ID, ""),
-                   oidc_client_secret=os.environ.get(ENV_OIDC_CLIENT_SECRET, ""))
+                   oidc_client_secret=os.environ.get(ENV_OIDC_CLIENT_SECRET, ""),
+                   four_eyes=os.environ.get(ENV_FOUR_EYES, "1").strip() not in ("0", "false", "no",
+                                                                              "off", "nee"),
+                   daily_jobs=True, smtp=SmtpSettings.from_env())
 
 
     @property

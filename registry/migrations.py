@@ -177,3 +177,47 @@ def m0004_list_indexes(db: Database) -> None:
                           ("assessments", "status")):
         db.execute(f"CREATE INDEX {table}_{column}_live ON {table} ({column}, id) "
                    "WHERE archived_at IS NULL")
+
+
+@migrations(name="0005_workflow")
+def m0005_workflow(db: Database) -> None:
+    """The publishing workflow: every asker of a review request with their own code, why a
+    request was closed, prepared publications and policies awaiting a second publisher,
+    who prepared, approved or restored a publication, who wants the daily digest, and the
+    daily jobs that must run once whatever the number of workers."""
+    import secrets
+
+    db["review_asks"].create(
+        {"id": int, "request_id": str, "code": str, "school": str, "reason": str,
+         "asked_at": str},
+        pk="id", foreign_keys=[("request_id", "review_requests", "id")],
+        not_null={"request_id", "code", "asked_at"},
+    )
+    db["review_asks"].create_index(["code"], unique=True)
+    db["review_asks"].create_index(["request_id"])
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    for row in db.query("SELECT id, school, reason, created_at FROM review_requests"):
+        code = "".join(secrets.choice(alphabet) for _ in range(8))
+        db["review_asks"].insert({"request_id": row["id"], "code": code, "school": row["school"],
+                                  "reason": row["reason"], "asked_at": row["created_at"]})
+    db["review_requests"].add_column("closed_reason", str)
+    db["review_requests"].add_column("closed_note", str)
+    db["review_requests"].add_column("last_asked_at", str)
+    db.execute("UPDATE review_requests SET last_asked_at = updated_at")
+
+    db["prepared"].create(
+        {"id": str, "kind": str, "status": str, "prepared_by": str, "prepared_at": str,
+         "evaluated_on": str, "policy_version": str, "base_version": int, "event_id": int,
+         "sha256": str, "file": str, "document": str, "summary": str, "decided_by": str,
+         "decided_at": str, "note": str},
+        pk="id", not_null={"kind", "status", "prepared_by", "prepared_at"},
+    )
+    db["prepared"].create_index(["status"])
+    for column, kind in (("prepared_by", str), ("approved_by", str), ("restores_version", int)):
+        db["publications"].add_column(column, kind)
+    db["accounts"].add_column("wants_digest", int)
+    db["job_runs"].create(
+        {"job": str, "day": str, "worker": str, "started_at": str, "finished_at": str,
+         "outcome": str},
+        pk=("job", "day"), not_null={"started_at"},
+    )

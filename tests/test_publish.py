@@ -24,7 +24,7 @@ from registry.db import Registry
 from registry.errors import Conflict, StorageFull
 from registry.bundles import read_json
 from registry.importer import import_source, load_demo
-from registry.publish import builder, content_sha256, default_whitelist_path, publish, record
+from registry.publish import builder, content_sha256, kept, default_whitelist_path, publish, record
 from registry.whitelist.app import DEPENDENCIES as READ_DEPENDENCIES
 
 TODAY = dt.date(2026, 11, 28)
@@ -476,7 +476,9 @@ def test_a_failed_replace_keeps_the_old_file_and_records_nothing(registry, white
     assert [p["version"] for p in registry.publications.all()] == [first.version]
     assert [e.record_id for e in registry.audit.events("kind = 'publication'")] == ["1"]
     leftovers = sorted(p.name for p in whitelist.parent.iterdir())
-    assert leftovers == ["registry.db", "registry.db-shm", "registry.db-wal", "witte-lijst.db"]
+    assert leftovers == ["publicaties", "registry.db", "registry.db-shm", "registry.db-wal",
+                         "witte-lijst.db"]
+    assert list(kept.versions(whitelist)) == [1]  # the failed version 2 kept no copy
 
     monkeypatch.undo()
     assert publish(registry, whitelist, TODAY, "sector").version == 2
@@ -503,7 +505,8 @@ def test_a_full_disk_while_building_publishes_nothing(registry, whitelist, monke
     assert whitelist.read_bytes() == before
     assert [p["version"] for p in registry.publications.all()] == [1]
     assert sorted(p.name for p in whitelist.parent.iterdir()) == [
-        "registry.db", "registry.db-shm", "registry.db-wal", "witte-lijst.db"]
+        "publicaties", "registry.db", "registry.db-shm", "registry.db-wal", "witte-lijst.db"]
+    assert list(kept.versions(whitelist)) == [1]
 
 
 def test_a_version_taken_meanwhile_is_a_conflict(registry, whitelist, monkeypatch):
@@ -619,3 +622,13 @@ def test_serve_publishes_a_whitelist_of_an_older_format_again(tmp_path):
     assert query(settings.whitelist, "PRAGMA user_version") == [{"user_version": 3}]
     assert query(settings.whitelist, "SELECT version FROM publication") == [{"version": 2}]
     assert query(settings.whitelist, "SELECT count(*) AS n FROM name_words")[0]["n"] > 0
+
+
+def test_the_last_ten_published_files_are_kept_for_a_rollback(registry, whitelist):
+    for _ in range(12):
+        last = publish(registry, whitelist, TODAY, "sector")
+    found = kept.versions(whitelist)
+    assert list(found) == list(range(3, 13))
+    assert found[12].read_bytes() == whitelist.read_bytes()
+    assert query(found[3], "SELECT version FROM publication") == [{"version": 3}]
+    assert last.version == 12

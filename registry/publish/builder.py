@@ -23,7 +23,9 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from sqlite_utils import Database
@@ -32,7 +34,8 @@ from registry.bundles import gc_paused
 from registry.db import Registry
 from registry.errors import StorageFull
 from registry.verdict import ORDER
-from registry.publish import recovery, rows
+from registry.policy import Policy
+from registry.publish import kept, recovery, rows
 from registry.publish.record import (
     ChangeSummary,
     Publication,
@@ -80,11 +83,40 @@ def publish(
     atomically and record the publication (version = previous + 1)."""
     # As for an import: hundreds of thousands of Structs and rows, and no cycles among them.
     with gc_paused():
-        return _publish(registry, out_path, today, actor, progress, now)
+        built = build(registry, out_path, today, progress=progress, now=now)
+        try:
+            return install(registry, built, out_path, actor, progress=progress)
+        finally:
+            built.discard()
 
 
-def _publish(registry: Registry, out_path: Path, today: dt.date, actor: str,
-             progress: Progress | None, now: dt.datetime | None) -> Publication:
+@dataclass
+class Built:
+    """A whitelist file built and checked (`path`), not yet served: `install` puts it in
+    place and records `publication`; `discard` removes it when it is not wanted."""
+
+    path: Path
+    publication: Publication
+
+    def discard(self) -> None:
+        with suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+RecordsSource = Callable[[Registry], "tuple[Records, Policy]"]
+"""What a publication is built from: the records and the policy (default: as they are now,
+`current_records`)."""
+
+
+def current_records(registry: Registry) -> tuple[Records, Policy]:
+    return Records.load(registry), current_policy(registry)
+
+
+def build(registry: Registry, out_path: Path, today: dt.date, *,
+          progress: Progress | None = None, now: dt.datetime | None = None,
+          source: RecordsSource = current_records, ready: Path | None = None) -> Built:
+    """Build the next publication's file (version = the latest recorded + 1) beside
+    `out_path` (or at `ready`), compared with the file served at `out_path`."""
     say = progress or (lambda _: None)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,8 +126,7 @@ def _publish(registry: Registry, out_path: Path, today: dt.date, actor: str,
 
     say("Reading the registry")
     with registry.snapshot():
-        records = Records.load(registry)
-        policy = current_policy(registry)
+        records, policy = source(registry)
         published = registry.publications.all()
     version = (published[0]["version"] if published else 0) + 1
 
@@ -108,7 +139,8 @@ def _publish(registry: Registry, out_path: Path, today: dt.date, actor: str,
                                          msgspec.to_builtins(published_at))
 
     stem = f"{recovery.leftover_prefix(out_path)}{os.getpid()}-{secrets.token_hex(4)}"
-    building, ready = out_path.with_name(stem + ".building"), out_path.with_name(stem + ".tmp")
+    building = out_path.with_name(stem + ".building")
+    ready = ready or out_path.with_name(stem + ".tmp")
     try:
         with _no_room_is_storage_full():
             say(f"Writing {counts['tools']} tools")
@@ -123,20 +155,40 @@ def _publish(registry: Registry, out_path: Path, today: dt.date, actor: str,
             })
             say("Checking and compacting")
             _compact(building, ready)
-            publication = Publication(
-                version=version, published_at=published_at, policy_version=policy.version,
-                counts=counts, sha256=sha256, changes=summary, actor=actor,
-            )
-            say("Replacing the published file")
-            # Recorded and replaced in one transaction: a failed replace records nothing.
-            with registry.write():
-                registry.publications.record(registry_row(publication), actor)
-                os.replace(ready, out_path)
-                fsync_dir(out_path.parent)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            ready.unlink()
+        raise
     finally:
-        for leftover in (building, ready):
-            with suppress(FileNotFoundError):
-                leftover.unlink()
+        with suppress(FileNotFoundError):
+            building.unlink()
+    return Built(ready, Publication(
+        version=version, published_at=published_at, policy_version=policy.version,
+        counts=counts, sha256=sha256, changes=summary, actor="",
+    ))
+
+
+def install(registry: Registry, built: Built, out_path: Path, actor: str, *,
+            progress: Progress | None = None, **recorded: Any) -> Publication:
+    """Serve `built` at `out_path` and record it, in one transaction: a failed replace
+    records nothing, and a publication recorded in between (its version taken) is a
+    `Conflict`. `recorded`: more columns of the registry's record (`prepared_by`,
+    `approved_by`, `restores_version`). A copy is kept (`registry.publish.kept`)."""
+    say = progress or (lambda _: None)
+    out_path = Path(out_path)
+    publication = msgspec.structs.replace(built.publication, actor=actor)
+    say("Replacing the published file")
+    with _no_room_is_storage_full():
+        copy = kept.keep(built.path, out_path, publication.version)
+        try:
+            with registry.write():
+                registry.publications.record(registry_row(publication) | recorded, actor)
+                os.replace(built.path, out_path)
+                fsync_dir(out_path.parent)
+        except BaseException:
+            copy.unlink(missing_ok=True)
+            raise
+    kept.prune(out_path)
     return publication
 
 

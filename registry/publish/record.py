@@ -40,6 +40,11 @@ class Publication(msgspec.Struct, kw_only=True):
     sha256: str
     changes: ChangeSummary
     actor: str
+    prepared_by: str | None = None
+    """Four eyes: the publisher who prepared it (`actor` approved it)."""
+    approved_by: str | None = None
+    restores_version: int | None = None
+    """A rollback: the earlier publication whose content this one serves again."""
 
 
 def registry_row(publication: Publication) -> dict:
