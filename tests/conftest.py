@@ -30,7 +30,7 @@ from registry.importer import load_demo
 from registry.models import Role
 from registry.whitelist.app import create_read_app
 
-pytest_plugins = ["tests.browser", "tests.backoffice", "tests.journey"]
+pytest_plugins = ["tests.browser", "tests.backoffice", "tests.journey", "tests.mailserver"]
 
 # The markers of the slow groups (pyproject.toml); each implies `slow`, so that
 # `-m "not slow"` leaves them all out.
