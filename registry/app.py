@@ -24,11 +24,13 @@ from litestar.template.config import TemplateConfig
 
 from registry import auth, backoffice, headers, limits
 from registry import db as storage
+from registry import schedule
 from registry.api import answer_options_with_every_method
 from registry.api import imports as imports_api
 from registry.api import policy as policy_api
 from registry.api import publications as publications_api
 from registry.api import public as public_api
+from registry.api import rollback as rollback_api
 from registry.api.dependencies import DEPENDENCIES
 from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.records import CONTROLLERS
@@ -116,7 +118,8 @@ def prepare(settings: Settings) -> dict[str, int] | None:
     """Create or migrate the database; load the demo data into an empty one and publish it,
     so a newcomer sees a working whitelist at once. A publication that a crash left
     unrecorded is recorded, and a whitelist in an older format is published again."""
-    from registry.publish.builder import SCHEMA_VERSION, publish
+    from registry.publish.builder import SCHEMA_VERSION, build, install, publish
+    from registry.publish.due import FORMAT_UPGRADE, due_source
     from registry.publish.recovery import recover, served_format
 
     registry = storage.Registry(settings.db_path)
@@ -132,7 +135,14 @@ def prepare(settings: Settings) -> dict[str, int] | None:
         if counts and not settings.whitelist.exists():
             publish(registry, settings.whitelist, settings.today(), "demo-data")
         elif served_format(settings.whitelist) not in (None, SCHEMA_VERSION):
-            publish(registry, settings.whitelist, settings.today(), "format-upgrade")
+            # The content of the last publication in the new format: changes made since
+            # still wait for their approval.
+            built = build(registry, settings.whitelist, settings.today(),
+                          source=due_source(registry))
+            try:
+                install(registry, built, settings.whitelist, FORMAT_UPGRADE)
+            finally:
+                built.discard()
         return counts
     finally:
         registry.close()
@@ -200,6 +210,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Router("/api", route_handlers=CONTROLLERS),
             *policy_api.HANDLERS, *public_api.HANDLERS, *imports_api.HANDLERS,
             *publications_api.HANDLERS,
+            *rollback_api.HANDLERS,
         ],
         # The public pages' templates and the back office's (under beheer/).
         template_config=TemplateConfig(directory=[PUBLIC_TEMPLATES, BACKOFFICE / "templates"],
@@ -207,8 +218,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[headers.before_send],
         openapi_config=_docs(),
-        on_startup=[open_registry],
-        on_shutdown=[close_registry],
+        on_startup=[open_registry, schedule.start_daily_jobs],
+        on_shutdown=[close_registry, schedule.stop_daily_jobs],
         request_max_body_size=settings.max_body_size,
         stores={**limits.stores(), **protection.stores()},
         dependencies={**READ_DEPENDENCIES, **DEPENDENCIES},

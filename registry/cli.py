@@ -14,6 +14,8 @@ from rich.markup import escape
 
 from registry import db as storage
 from registry.cli_accounts import token, user
+from registry.cli_digest import digest
+from registry.cli_publish import publish_
 from registry.cli_shared import actor, console, db_option, err, open_registry
 from registry.errors import RegistryError
 from registry.models import Role
@@ -82,6 +84,8 @@ def main() -> None:
 
 main.add_command(token)
 main.add_command(user)
+main.add_command(digest)
+main.add_command(publish_)
 
 @main.command()
 @db_option
@@ -293,41 +297,6 @@ def export(db_path: Path, out: Path, fmt: str) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     console.print(f"Exported {_summary(counts)} to {out}.", markup=False, highlight=False)
-
-
-@main.command("publish")
-@db_option
-@click.option(
-    "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="The published whitelist.  [default: $REGISTRY_WHITELIST or witte-lijst.db beside "
-    "the database]",
-)
-def publish_(db_path: Path, out_path: Path | None) -> None:
-    """Publish the whitelist: build it with today's verdicts, replace the file atomically.
-
-    Serve it with `datasette witte-lijst.db -m datasette-metadata.json`; restart Datasette
-    after publishing, as it keeps the old file open.
-    """
-    from registry.clock import clock_from_env
-    from registry.publish import default_whitelist_path, publish
-
-    out_path = out_path or default_whitelist_path(db_path)
-    registry = open_registry(db_path)
-    with console.status("Publishing", spinner="dots") as status:
-        def progress(step: str) -> None:
-            if console.is_terminal:
-                status.update(f"{step}…")
-
-        done = publish(registry, out_path, clock_from_env()(), actor(), progress=progress)
-    c, ch = done.counts, done.changes
-    since = f"since version {ch.since_version}" if ch.since_version else "(new file)"
-    console.print(
-        f"Published version {done.version} to {out_path}: {c['tools']} tools ({c['allowed']} "
-        f"allowed, {c['allowed_with_conditions']} with conditions, {c['not_allowed']} not "
-        f"allowed, {c['under_review']} under review, {c['not_assessed']} not assessed); "
-        f"changes {since}: {ch.added} added, {ch.removed} removed, {ch.verdict_changed} "
-        f"verdict changed.", markup=False, highlight=False,
-    )
 
 
 # --- backup and verify -------------------------------------------------------------------------

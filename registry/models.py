@@ -8,6 +8,7 @@ so error reports can point at it (see `errors.field_errors`).
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Annotated, Literal
 
 import msgspec
@@ -260,28 +261,76 @@ class ReviewRequestIn(Base, kw_only=True):
             raise ValueError("`tool_name` or `url` is required: say which tool to review")
 
 
+class ClosedReason(StrEnum):
+    """Why procurement closed a review request (Dutch words: registry/labels/requests.py)."""
+
+    assessed = "assessed"
+    already_listed = "already_listed"
+    not_educational = "not_educational"
+    duplicate = "duplicate"
+    out_of_scope = "out_of_scope"
+
+
 class ReviewRequest(Base, kw_only=True):
     id: Slug
     tool_name: str | None = None
     url: str | None = None
     host: str | None = None
     school: str | None = None
+    """The first asker's; every asker's own is kept with their ask (`ReviewRequestAsk`)."""
     reason: str | None = None
     status: ReviewStatus = ReviewStatus.open
     count: int = 1
+    """How often it was asked for, one client address counting once a day."""
     tool_id: Slug | None = None
+    closed_reason: ClosedReason | None = None
+    closed_note: str | None = None
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    last_asked_at: dt.datetime | None = None
 
 
 class ReviewRequestUpdate(Base, kw_only=True):
     status: ReviewStatus
     tool_id: Slug | None = None
+    closed_reason: ClosedReason | None = None
+    closed_note: LongText | None = None
 
     def __post_init__(self):
         if self.status == ReviewStatus.linked and self.tool_id is None:
             raise ValueError("`tool_id` is required when the status is `linked`")
+        if self.status == ReviewStatus.closed and self.closed_reason is None:
+            raise ValueError("`closed_reason` is required when the status is `closed`: say why "
+                             "the request is closed")
+        if self.status != ReviewStatus.closed and (self.closed_reason or self.closed_note):
+            field = "closed_reason" if self.closed_reason else "closed_note"
+            raise ValueError(f"`{field}` is only meaningful when the status is `closed`")
+
+
+class ReviewRequestAsk(Base, kw_only=True):
+    """One teacher's ask, with its own public code (procurement sees every ask)."""
+
+    code: str
+    school: str | None = None
+    reason: str | None = None
+    asked_at: dt.datetime
+
+
+class ReviewRequestForAsker(Base, kw_only=True):
+    """What the holder of one code may see: the request's state, never another asker's school
+    or reason."""
+
+    code: str
+    tool_name: str | None = None
+    url: str | None = None
+    host: str | None = None
+    status: ReviewStatus
+    closed_reason: ClosedReason | None = None
+    closed_reason_label: str | None = None
+    closed_note: str | None = None
+    tool_id: Slug | None = None
+    asked_at: dt.datetime
 
 
 class Event(Base, kw_only=True):

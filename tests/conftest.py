@@ -54,7 +54,7 @@ def open_demo_client(folder: Path, role: Role, today: dt.date, name: str | None 
                      ) -> Iterator[TestClient]:
     """The app on the demo data, published on `today` as `registry serve` does, with the
     Authorization header of a `role` token as `client.token` (`auth` is httpx's)."""
-    with TestClient(create_app(Settings(db_path=folder / "registry.db",
+    with TestClient(create_app(Settings(db_path=folder / "registry.db", four_eyes=False,
                                         today=lambda: today))) as client:
         _, secret = client.app.state.registry.tokens.create(name or role.value, role)
         client.token = {"Authorization": f"Bearer {secret}"}
@@ -182,7 +182,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app(db_path: Path):
-    return create_app(Settings(db_path=db_path, demo=False))
+    return create_app(Settings(db_path=db_path, demo=False, four_eyes=False))
 
 
 @pytest.fixture

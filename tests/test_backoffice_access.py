@@ -42,6 +42,22 @@ REQUIRED: dict[tuple[str, str], Role | None] = {
     ("GET", "/beheer/tokens"): Role.admin,
     ("POST", "/beheer/tokens"): Role.admin,
     ("POST", "/beheer/tokens/{token_id:str}/intrekken"): Role.admin,
+    ("GET", "/beheer/aanvragen"): Role.procurement,
+    ("GET", "/beheer/aanvragen/{request_id:str}"): Role.procurement,
+    ("POST", "/beheer/aanvragen/{request_id:str}/koppelen"): Role.procurement,
+    ("POST", "/beheer/aanvragen/{request_id:str}/afsluiten"): Role.procurement,
+    ("POST", "/beheer/aanvragen/{request_id:str}/heropenen"): Role.procurement,
+    ("GET", "/beheer/publiceren"): Role.publisher,
+    ("POST", "/beheer/publiceren/voorbereiden"): Role.publisher,
+    ("POST", "/beheer/publiceren/nu"): Role.publisher,
+    ("POST", "/beheer/publiceren/{prepared_id:str}/goedkeuren"): Role.publisher,
+    ("POST", "/beheer/publiceren/{prepared_id:str}/intrekken"): Role.publisher,
+    ("GET", "/beheer/publicaties"): Role.procurement,
+    ("GET", "/beheer/publicaties/{version:int}/terugzetten"): Role.publisher,
+    ("POST", "/beheer/publicaties/{version:int}/terugzetten"): Role.publisher,
+    ("GET", "/beheer/verloopt"): Role.procurement,
+    ("GET", "/beheer/meldingen"): Role.procurement,
+    ("POST", "/beheer/meldingen"): Role.procurement,
 }
 # Each kind of record has the same pages, all for procurement (and so for everyone above it).
 for _kind in ("leveranciers", "tools", "overeenkomsten", "beoordelingen"):

@@ -47,4 +47,5 @@ def test_teacher_asks_for_a_review_of_an_unknown_tool(page: Page):
     expect(page.locator("section.answer .verdict")).to_contain_text("Niet beoordeeld")
     page.get_by_label("Waarvoor wil je de tool gebruiken? (niet verplicht)").fill("Voor de les")
     page.get_by_role("button", name="Beoordeling aanvragen").click()
-    expect(page.get_by_role("heading", name="Bedankt voor je aanvraag")).to_be_visible()
+    expect(page.get_by_role("heading", name="Je aanvraag is ontvangen")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("nieuwe-tool-voorbeeld.nl")

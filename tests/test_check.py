@@ -123,11 +123,14 @@ def test_an_unknown_tool_is_not_assessed_and_can_be_requested(demo):
             "reason": "Voor spreekbeurten"}
     first = demo.post("/api/review-requests", json=body)
     assert first.status_code == 202
-    assert first.json() == {"received": True, "message": (
+    assert first.json() == {"received": True, "code": first.json()["code"], "message": (
         "Bedankt. We hebben je vraag ontvangen en gaan de tool beoordelen.")}
-    # The same answer when asked before: nobody learns what others asked, or how often.
+    # The same answer when asked before (but for this ask's own code): nobody learns what
+    # others asked, or how often.
     second = demo.post("/api/review-requests", json={"url": "HTTPS://Onbekende-Tool-Voorbeeld.NL"})
-    assert (second.status_code, second.json()) == (first.status_code, first.json())
+    assert second.json()["code"] != first.json()["code"]
+    assert (second.status_code, second.json() | {"code": ""}) == (
+        first.status_code, first.json() | {"code": ""})
 
     queue = demo.get("/api/review-requests", headers=demo.token).json()
     mine = [r for r in queue["items"] if r.get("host") == "onbekende-tool-voorbeeld.nl"]
@@ -149,13 +152,14 @@ def test_procurement_links_and_closes_review_requests(demo):
     queue = demo.get("/api/review-requests?status=open", headers=demo.token).json()
     request = next(r for r in queue["items"] if r.get("tool_name") == "Tafelsom Turbo")
     path = f"/api/review-requests/{request['id']}"
-    assert demo.put(path, json={"status": "closed"}).status_code == 401
-    assert demo.put(path, json={"status": "closed"}, headers=demo.token).status_code == 428
+    closing = {"status": "closed", "closed_reason": "assessed"}
+    assert demo.put(path, json=closing).status_code == 401
+    assert demo.put(path, json=closing, headers=demo.token).status_code == 428
     linked = demo.put(path, json={"status": "linked", "tool_id": "sommenstad-tafels"},
                       headers=demo.token | {"If-Match": '"1"'})
     assert linked.status_code == 200, linked.text
     assert (linked.json()["status"], linked.json()["tool_id"]) == ("linked", "sommenstad-tafels")
-    stale = demo.put(path, json={"status": "closed"}, headers=demo.token | {"If-Match": '"1"'})
+    stale = demo.put(path, json=closing, headers=demo.token | {"If-Match": '"1"'})
     assert stale.status_code == 412
     events = [e for e in demo.app.state.registry.audit.events() if e.record_id == request["id"]]
     assert [(e.action, e.actor) for e in events] == [("link", "inkoop")]

@@ -253,7 +253,7 @@ builder.publish(registry, Path(sys.argv[2]), dt.date(2026, 11, 28), "sector")
 
 
 def test_a_publication_killed_after_its_rename_is_recorded_not_repeated(files, tmp_path):
-    from registry.publish import publications, publish
+    from registry.publish import kept, publications, publish
     from registry.publish.recovery import served_publication
 
     db, whitelist = tmp_path / "registry.db", tmp_path / "witte-lijst.db"
@@ -266,8 +266,10 @@ def test_a_publication_killed_after_its_rename_is_recorded_not_repeated(files, t
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     served = served_publication(whitelist)
     assert served["version"] == 2
-    # The killed publication's half-built file is still there, and verify sees the mismatch.
-    assert [p.name for p in tmp_path.glob(".witte-lijst.db.build-*")]
+    # The build's scratch file was gone before the install began; the served file is kept
+    # for a rollback already; verify sees the mismatch.
+    assert not list(tmp_path.glob(".witte-lijst.db.build-*"))
+    assert kept.versions(whitelist)[2].read_bytes() == whitelist.read_bytes()
     result = CliRunner().invoke(main, ["verify", "--db", str(db), "--whitelist", str(whitelist)])
     assert (result.exit_code, result.output) == (1, (
         f"whitelist {whitelist}: version 2 is served but not recorded (a publication "

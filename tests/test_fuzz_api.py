@@ -203,7 +203,8 @@ def test_guarded_operations_answer_401_without_a_valid_token(client, tokens, who
         "not-bearer": {"Authorization": tokens["publisher"].replace("Bearer", "Basic")},
     }[who]
     for method, path, _ in GUARDED:
-        url = path.replace("{record_id}", "rekenrijk").replace("{name}", "bundle")
+        url = path.replace("{record_id}", "rekenrijk").replace("{name}", "bundle").replace(
+            "{version}", "1").replace("{prepared_id}", "pr-1")
         response = client.request(method, url, headers=headers, json={})
         assert response.status_code == 401, (method, path, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -212,7 +213,11 @@ def test_guarded_operations_answer_401_without_a_valid_token(client, tokens, who
 
 def test_publisher_operations_refuse_a_procurement_token(client, auth):
     publisher_only = [("PUT", "/api/policy"), ("POST", "/api/policy/simulate"),
-                      ("POST", "/api/publications")]
+                      ("POST", "/api/publications"), ("POST", "/api/publications/prepared"),
+                      ("POST", "/api/publications/prepared/x/approve"),
+                      ("POST", "/api/publications/prepared/x/withdraw"),
+                      ("POST", "/api/policy/prepared/x/approve"),
+                      ("POST", "/api/policy/prepared/x/withdraw")]
     for method, path in publisher_only:
         response = client.request(method, path, headers=auth, json={})
         assert response.status_code == 403, (method, path, response.text)
@@ -240,9 +245,11 @@ def test_litestar_still_needs_the_options_patch():
     from registry.api import answer_options_with_every_method
     from registry.api.dependencies import DEPENDENCIES
     from registry.api.policy import read_policy, replace_policy
+    from registry.whitelist.app import DEPENDENCIES as READ_DEPENDENCIES
 
     def app(patched: bool) -> Litestar:
-        made = Litestar(route_handlers=[read_policy, replace_policy], dependencies=DEPENDENCIES)
+        made = Litestar(route_handlers=[read_policy, replace_policy],
+                        dependencies={**READ_DEPENDENCIES, **DEPENDENCIES})
         if patched:
             answer_options_with_every_method(made)
         return made

@@ -84,6 +84,7 @@ PAGES = {
     "/static/embed.js": (200, "text/javascript", {"resource": "cross-origin"}),
     "/favicon.ico": (200, "image/svg+xml", {}),
     "/bestaat-niet": (404, "application/problem+json", {}),
+    "/aanvraag/ZZZZ-ZZZZ": (404, "text/html", {}),  # a review request's page, unknown code
 }
 ALLOWED_SOURCES = re.compile(r"^('self'|'none'|'unsafe-inline'|'sha256-[A-Za-z0-9+/]+=*'|data:)$")
 

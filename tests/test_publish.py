@@ -19,7 +19,9 @@ from registry import models
 from registry.api.dependencies import DEPENDENCIES
 from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.publications import HANDLERS
+from registry.app import Settings
 from registry.cli import main
+from registry.cli_shared import actor as registry_actor
 from registry.db import Registry
 from registry.errors import Conflict, StorageFull
 from registry.bundles import read_json
@@ -72,7 +74,7 @@ PUBLIC_COLUMNS = {
                   "change_label", "before", "before_label", "after", "after_label", "reason",
                   "levels"],
     "publication": ["version", "published_at", "evaluated_on", "policy_version",
-                    "previous_version", "counts", "changes", "sha256"],
+                    "previous_version", "counts", "changes", "sha256", "restores_version"],
     "name_words": ["word", "tool_id"],
 }
 FTS_TABLES = ["tools_fts", "tools_fts_config", "tools_fts_data", "tools_fts_docsize",
@@ -120,7 +122,7 @@ def test_tables_and_columns_are_exactly_the_public_ones(registry, whitelist):
     for table, columns in PUBLIC_COLUMNS.items():
         assert [r["name"] for r in query(whitelist, f"PRAGMA table_info([{table}])")] == columns
     assert query(whitelist, "PRAGMA journal_mode") == [{"journal_mode": "delete"}]
-    assert query(whitelist, "PRAGMA user_version") == [{"user_version": 3}]
+    assert query(whitelist, "PRAGMA user_version") == [{"user_version": 4}]
 
 
 def test_verdicts_are_those_of_the_demo_readme(registry, whitelist):
@@ -232,6 +234,7 @@ def test_publication_is_recorded_in_the_file_and_the_registry(registry, whitelis
         "policy_version": "2026.1", "previous_version": None,
         "counts": json.dumps(publication.counts), "sha256": publication.sha256,
         "changes": '{"since_version": null, "added": 26, "removed": 0, "verdict_changed": 0}',
+        "restores_version": None,
     }
     assert row["published_at"] == msgspec.to_builtins(publication.published_at)
     recorded = registry.publications.all()
@@ -310,32 +313,32 @@ PUBLISHED_EXTRAS = {
 """What the tool page shows of noorderlicht-rekenen's agreement and data, as published."""
 PUBLISHED_CONTENT = {
     "demo": {
-        "user_version": "4e07408562bedb8b", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "6894792c8c137e94", "assessments": "e4400742aa58a14e",
+        "user_version": "4b227777d4dd1fc6", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "39fea76c707d2a6f", "assessments": "e4400742aa58a14e",
         "changelog": "4afdd7f7e937df7e", "changes": "41466dcf28f0d526",
         "domains": "15dd489a0f6b338e", "name_words": "ad211c7ac3745ca0",
-        "publication": "e0a1069197e1a8a7", "tools": "b20243175d72c744",
+        "publication": "c9ab7a627e56ad65", "tools": "b20243175d72c744",
         "vendors": "2c4064e6bf0797ff", "fts": "3631ee0ca914267e"},
     "demo, changed, 400 days on": {
-        "user_version": "4e07408562bedb8b", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "6894792c8c137e94", "assessments": "e4400742aa58a14e",
+        "user_version": "4b227777d4dd1fc6", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "39fea76c707d2a6f", "assessments": "e4400742aa58a14e",
         "changelog": "f933ec8d92960e07", "changes": "f60d58650447ece1",
         "domains": "cfa17970ef59e60c", "name_words": "9ff8422f7df83a77",
-        "publication": "88577dd6c9497b38", "tools": "a284129286bbadc3",
+        "publication": "18d35779de8f85db", "tools": "a284129286bbadc3",
         "vendors": "2c4064e6bf0797ff", "fts": "ab3059488e89e134"},
     "synthetic": {
-        "user_version": "4e07408562bedb8b", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "6894792c8c137e94", "assessments": "7d1441867557a305",
+        "user_version": "4b227777d4dd1fc6", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "39fea76c707d2a6f", "assessments": "7d1441867557a305",
         "changelog": "9a79b8cc0ba169f5", "changes": "0eae802105930b21",
         "domains": "b22efafdb9521ac7", "name_words": "d53c7e0675d49c66",
-        "publication": "ab82d0f7bfc12cdf", "tools": "f9773721513b32ff",
+        "publication": "2f5ae7dfd4a0f2b3", "tools": "f9773721513b32ff",
         "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
     "synthetic, 500 days on": {
-        "user_version": "4e07408562bedb8b", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "6894792c8c137e94", "assessments": "7d1441867557a305",
+        "user_version": "4b227777d4dd1fc6", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "39fea76c707d2a6f", "assessments": "7d1441867557a305",
         "changelog": "88cf6388902d8d6f", "changes": "eef8daac95079767",
         "domains": "b22efafdb9521ac7", "name_words": "d53c7e0675d49c66",
-        "publication": "06b96db60be73d55", "tools": "e4ccc012388122ab",
+        "publication": "c34592da6218f9c2", "tools": "e4ccc012388122ab",
         "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
 }
 """What the files held once the verdict of today, the tool page's columns and the changelog
@@ -537,7 +540,8 @@ def test_cli_publishes_beside_the_database(registry, tmp_path, monkeypatch):
     out = tmp_path / "witte-lijst.db"
     assert result.output.strip().startswith(f"Published version 1 to {out}: 26 tools (")
     assert result.output.strip().endswith(
-        "changes (new file): 26 added, 0 removed, 0 verdict changed.")
+        "changes (new file): 26 added, 0 removed, 0 verdict changed. Published by "
+        f"{registry_actor()}.")
     assert len(tools(out)) == 26
 
 
@@ -549,6 +553,7 @@ def api(registry, whitelist):
         app.state.registry = registry
         app.state.whitelist_path = whitelist
         app.state.today = lambda: TODAY
+        app.state.settings = Settings(db_path=registry.path, four_eyes=False)
 
     app = Litestar(route_handlers=HANDLERS, exception_handlers=EXCEPTION_HANDLERS,
                    on_startup=[state], dependencies={**READ_DEPENDENCIES, **DEPENDENCIES})
@@ -619,7 +624,7 @@ def test_serve_publishes_a_whitelist_of_an_older_format_again(tmp_path):
         conn.execute("PRAGMA user_version = 1")
     conn.close()
     prepare(settings)
-    assert query(settings.whitelist, "PRAGMA user_version") == [{"user_version": 3}]
+    assert query(settings.whitelist, "PRAGMA user_version") == [{"user_version": 4}]
     assert query(settings.whitelist, "SELECT version FROM publication") == [{"version": 2}]
     assert query(settings.whitelist, "SELECT count(*) AS n FROM name_words")[0]["n"] > 0
 

@@ -8,14 +8,19 @@ import anyio.to_thread
 import msgspec
 from litestar import Request, Response, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from registry import auth
 from registry.api.bodies import StrictJSONRequest, body_operation
 from registry.api.problems import problems
+from registry.api.publications import FOUR_EYES, in_thread
 from registry.api.records import IF_MATCH, expected_versions
 from registry.db import Registry
 from registry.policy import Policy, policy_schema
+from registry.publish import prepare
+from registry.publish.prepare import Preparation, as_preparation
+from registry.publish.prepare_policy import approve_policy, prepare_policy, store_policy
 from registry.verdict import Verdict
 from registry.verdicts import (
     Expiring,
@@ -80,21 +85,31 @@ async def policy_versions(registry: NamedDependency[Registry]) -> list[PolicyVer
     guards=[auth.publisher],
     tags=["policy"],
     summary="Replace the policy with a new version (publisher; needs If-Match)",
+    description=(
+        "With four eyes on (the default) the new version is prepared, not stored: the answer "
+        "is 202 with the preparation and its what-if (the verdicts it would change), and "
+        "another publisher approves it (POST /api/policy/prepared/{id}/approve). With four "
+        "eyes off it is stored at once (200)."
+    ),
     security=[{"BearerToken": []}],
     operation_class=POLICY_BODY,
     request_class=StrictJSONRequest,
-    responses=problems(400, 401, 403, 409, 412, 413, 422, 428),
+    dependencies=FOUR_EYES,
+    responses={**problems(400, 401, 403, 409, 412, 413, 422, 428), 202: ResponseSpec(
+        data_container=Preparation, generate_examples=False,
+        description="Four eyes: prepared for another publisher's approval.")},
 )
 async def replace_policy(
-    request: Request, registry: NamedDependency[Registry], data: JSONBody[Policy],
+    request: Request, registry: NamedDependency[Registry], db_path: NamedDependency[Path],
+    today: NamedDependency[dt.date], four_eyes: NamedDependency[bool], data: JSONBody[Policy],
     if_match: IfMatch = None,
 ) -> Response[Policy]:
     expected = _expected_policy_versions(if_match)
-    if not registry.policies.documents():
-        # The packaged default counts as the first version, so its history starts there.
-        default = current_policy(registry)
-        registry.policies.save(msgspec.to_builtins(default), "default", None)
-    registry.policies.save(msgspec.to_builtins(data), request.state.actor, expected)
+    if four_eyes:
+        row = await anyio.to_thread.run_sync(in_thread, db_path, prepare_policy, data, today,
+                                             request.state.actor, expected)
+        return Response(as_preparation(row), status_code=202)
+    store_policy(registry, msgspec.to_builtins(data), request.state.actor, expected)
     return _policy_response(current_policy(registry))
 
 
@@ -172,5 +187,53 @@ async def expiring_soon(
     return await anyio.to_thread.run_sync(_expiring, db_path, today, within)
 
 
+@get(
+    "/api/policy/prepared",
+    guards=[auth.any_token],
+    tags=["policy"],
+    summary="Prepared policy versions, newest first (the 50 latest, whatever their status)",
+    security=[{"BearerToken": []}],
+    responses=problems(401),
+)
+async def list_prepared_policies(registry: NamedDependency[Registry]) -> list[Preparation]:
+    return [as_preparation(row) for row in registry.publications.prepared.list("policy")]
+
+
+@post(
+    "/api/policy/prepared/{prepared_id:str}/approve",
+    guards=[auth.publisher],
+    tags=["policy"],
+    status_code=200,
+    summary="Approve a prepared policy version: it is stored and in force from now on",
+    description=("Another publisher than the one who prepared it (403 otherwise, while four "
+                 "eyes are on); 409 when the policy in force changed since it was prepared: "
+                 "prepare it again."),
+    security=[{"BearerToken": []}],
+    dependencies=FOUR_EYES,
+    responses=problems(401, 403, 404, 409),
+)
+async def approve_prepared_policy(request: Request, registry: NamedDependency[Registry],
+                                  four_eyes: NamedDependency[bool],
+                                  prepared_id: FromPath[str]) -> Response[Policy]:
+    return _policy_response(approve_policy(registry, prepared_id, request.state.actor,
+                                           own=not four_eyes))
+
+
+@post(
+    "/api/policy/prepared/{prepared_id:str}/withdraw",
+    guards=[auth.publisher],
+    tags=["policy"],
+    status_code=200,
+    summary="Withdraw a prepared policy version",
+    security=[{"BearerToken": []}],
+    responses=problems(401, 403, 404, 409),
+)
+async def withdraw_prepared_policy(request: Request, registry: NamedDependency[Registry],
+                                   prepared_id: FromPath[str]) -> Preparation:
+    prepare.withdraw(registry, prepared_id, "policy", request.state.actor)
+    return as_preparation(registry.publications.prepared.get(prepared_id))
+
+
 HANDLERS = [read_policy, policy_versions, replace_policy, simulate_policy, tool_verdict,
-            expiring_soon]
+            expiring_soon, list_prepared_policies, approve_prepared_policy,
+            withdraw_prepared_policy]

@@ -2,6 +2,7 @@
 the API or the form on the check page, and procurement works through the queue. (The check
 itself is the read wing's: registry/whitelist/api.py.)"""
 
+import datetime as dt
 import urllib.parse
 from typing import Annotated
 
@@ -10,7 +11,7 @@ from litestar import Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from registry import auth, models
 from registry.api.askers import Askers
@@ -20,19 +21,25 @@ from registry.api.records import MAX_PAGE, IfMatch, Offset, expected_versions
 from registry.db import Registry
 from registry.domains import name_key, parse_query
 from registry.errors import RegistryError, decode
-from registry.limits import REVIEW_LIMIT
+from registry.labels.requests import HANDLING_TIME, REQUEST_STATUS_LABELS, REQUEST_WORDS
+from registry.limits import LIST_LIMIT, REVIEW_LIMIT
 from registry.whitelist.pages import page_context
-from registry.whitelist.reader import PublishedWhitelist
+from registry.whitelist.reader import NotPublished, PublishedWhitelist
+from registry.whitelist.today import verdict_on
 
 THANKS = "Bedankt. We hebben je vraag ontvangen en gaan de tool beoordelen."
 
 
 class ReviewReceipt(msgspec.Struct, kw_only=True):
-    """What a teacher gets back: the same whether or not the tool was asked for before, so
-    nobody learns from it what others asked."""
+    """What a teacher gets back: the same whether or not the tool was asked for before (only
+    the code differs, every ask has its own), so nobody learns from it what others asked."""
 
     received: bool
     message: str
+    code: Annotated[str, msgspec.Meta(
+        pattern=r"^[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}$", examples=["K7QM-3HTX"],
+        description="This ask's own request code: its status, the reason it was closed and, "
+                    "once assessed, the verdict are at `/aanvraag/{code}`.")]
 
 
 # The models' rules that JSON Schema can say, so a client generated from the document knows.
@@ -45,23 +52,31 @@ REVIEW_REQUEST_BODY = body_operation(struct_schema(
     description="A tool to review, by `tool_name` or `url` (one of them is required); no "
                 "personal data is asked for.",
 ))
+def _when(status: str, field: str) -> dict:
+    return {"if": {"required": ["status"], "properties": {"status": {"const": status}}},
+            "then": _named(field)}
+
+
 REVIEW_UPDATE_BODY = body_operation(struct_schema(
     models.ReviewRequestUpdate,
-    **{"if": {"required": ["status"], "properties": {"status": {"const": "linked"}}},
-       "then": _named("tool_id")},
+    allOf=[_when("linked", "tool_id"), {**_when("closed", "closed_reason"), "else": {
+        "not": {"anyOf": [{"required": ["closed_reason"]}, {"required": ["closed_note"]}]}}}],
     description="`tool_id` is required when the status is `linked`, and must name a tool in "
-                "the registry.",
+                "the registry. `closed_reason` is required when the status is `closed` "
+                "(`closed_note` may explain it), and both are only taken with `closed`; closing "
+                "keeps a linked tool, so the askers "
+                "see its verdict. Opening a request again unlinks it.",
 ))
 
 
 def ask_for_review(request: Request, registry: Registry, askers: Askers,
-                   data: models.ReviewRequestIn) -> None:
-    """Record a teacher's request; the same client asking again for the same tool on the same
-    day counts once (see `registry.api.askers`)."""
+                   data: models.ReviewRequestIn) -> str:
+    """Record a teacher's ask and return its code; the same client asking again for the same
+    tool on the same day gets a code of its own but counts once (see `registry.api.askers`)."""
     host, key = review_target(data.url, data.tool_name)
     address = REVIEW_LIMIT.identifier_for_request(request)
-    if askers.first_today(address, f"host:{host}" if host else f"name:{key}"):
-        registry.reviews.request(data, host, key)
+    counted = askers.first_today(address, f"host:{host}" if host else f"name:{key}")
+    return registry.reviews.request(data, host, key, counted=counted).code
 
 
 class ReviewRequestPage(msgspec.Struct, kw_only=True):
@@ -103,7 +118,9 @@ async def review_request_form(
     askers: NamedDependency[Askers],
     whitelist: NamedDependency[PublishedWhitelist],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
-) -> Template:
+) -> Template | Redirect:
+    """The check page's form; then to the ask's own page (Post/Redirect/Get: reloading the
+    confirmation asks again for nothing)."""
     if cross_site(request):
         # Another website must not ask in a visitor's name (and count once more with it).
         return Template("geweigerd.html", status_code=403, context=page_context(whitelist))
@@ -116,9 +133,8 @@ async def review_request_form(
             whitelist, q="", answer=None, request_error=(
                 "Vul de naam of het webadres van de tool in. Dan kunnen we hem beoordelen."),
         ))
-    ask_for_review(request, registry, askers, review)
-    return Template("check.html", context=page_context(whitelist, q="", answer=None,
-                                                       requested=True))
+    code = ask_for_review(request, registry, askers, review)
+    return Redirect(f"{STATUS_PAGE}/{code}?nieuw=1", status_code=303)
 
 
 @post(
@@ -129,7 +145,9 @@ async def review_request_form(
     status_code=202,
     description=(
         "Accepted for review. The answer is the same whether or not the tool was asked for "
-        "before; one client address counts once per tool per day."
+        "before, except for `code`: every ask gets its own request code, by which the asker "
+        "follows it at `/aanvraag/{code}` (status, the reason it was closed, the verdict once "
+        "assessed). One client address counts once per tool per day."
     ),
     operation_class=REVIEW_REQUEST_BODY,
     request_class=StrictJSONRequest,
@@ -138,8 +156,8 @@ async def review_request_form(
 async def request_review(request: Request, registry: NamedDependency[Registry],
                          askers: NamedDependency[Askers],
                          data: JSONBody[models.ReviewRequestIn]) -> ReviewReceipt:
-    ask_for_review(request, registry, askers, data)
-    return ReviewReceipt(received=True, message=THANKS)
+    code = ask_for_review(request, registry, askers, data)
+    return ReviewReceipt(received=True, message=THANKS, code=code)
 
 
 @get(
@@ -164,7 +182,8 @@ async def list_review_requests(
     "/api/review-requests/{record_id:str}",
     guards=[auth.procurement],
     tags=["review requests"],
-    summary="Link a review request to a registered tool, or close it (procurement; If-Match)",
+    summary="Link a review request to a registered tool, close it with a reason, or open it "
+            "again (procurement; If-Match)",
     security=[{"BearerToken": []}],
     operation_class=REVIEW_UPDATE_BODY,
     request_class=StrictJSONRequest,
@@ -186,5 +205,51 @@ async def update_review_request(
     return Response(updated, headers={"ETag": f'"{updated.version}"'})
 
 
+# --- the asker's page: /aanvraag/{code} ------------------------------------------------------
+
+STATUS_PAGE = "/aanvraag"
+PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+"""A request's page is for its asker only: kept by no cache, listed by no search engine."""
+
+
+def published_verdict(whitelist: PublishedWhitelist, tool_id: str, today: dt.date
+                      ) -> dict | None:
+    """The tool's verdict of `today` on the published whitelist, or None if it is not on it."""
+    try:
+        conn = whitelist.connection()
+    except NotPublished:
+        return None
+    row = conn.execute("SELECT * FROM tools WHERE id = ?", [tool_id]).fetchone()
+    if row is None:
+        return None
+    now = verdict_on(row, today)
+    return {"id": row["id"], "name": row["name"], "code": now.verdict, "label": now.verdict_label}
+
+
+@get(f"{STATUS_PAGE}/{{code:str}}", include_in_schema=False, middleware=[LIST_LIMIT.middleware])
+async def request_status(
+    registry: NamedDependency[Registry],
+    whitelist: NamedDependency[PublishedWhitelist],
+    today: NamedDependency[dt.date],
+    code: FromPath[str],
+    nieuw: Annotated[str | None, QueryParameter(max_length=10)] = None,
+) -> Template:
+    """What became of one ask: its status, the reason it was closed and, once its tool is on
+    the whitelist, the verdict of today. Unknown and malformed codes get the same page."""
+    asked = registry.reviews.by_code(code[:40])
+    if asked is None:
+        return Template("aanvraag-onbekend.html", status_code=404, headers=PRIVATE,
+                        context=page_context(whitelist, words=REQUEST_WORDS))
+    verdict = published_verdict(whitelist, asked.tool_id, today) if asked.tool_id else None
+    tool_name = verdict["name"] if verdict else None
+    if asked.tool_id and tool_name is None:
+        found = registry.records_by_id("tools", [asked.tool_id]).get(asked.tool_id)
+        tool_name = found.name if found else asked.tool_id
+    return Template("aanvraag-status.html", headers=PRIVATE, context=page_context(
+        whitelist, asked=asked, new=nieuw == "1", status_label=REQUEST_STATUS_LABELS[asked.status],
+        tool_name=tool_name, verdict=verdict, handling_time=HANDLING_TIME, words=REQUEST_WORDS,
+        asked_on=asked.asked_at.date()))
+
+
 HANDLERS = [review_request_form, request_review, list_review_requests,
-            update_review_request]
+            update_review_request, request_status]

@@ -16,6 +16,10 @@ from litestar import Litestar, Request, Response, Router
 
 from registry.backoffice import access, admin, imports, oidc, overview, records, signin
 from registry.backoffice.sessions import Protection
+from registry.backoffice import expiry, notices
+from registry.backoffice import publications
+from registry.backoffice import requests
+from registry.backoffice import publishing
 
 HANDLERS = [
     *signin.HANDLERS,
@@ -24,6 +28,11 @@ HANDLERS = [
     *overview.HANDLERS,
     *records.HANDLERS,
     *imports.HANDLERS,
+    *expiry.HANDLERS,
+    *notices.HANDLERS,
+    *publications.HANDLERS,
+    *requests.HANDLERS,
+    *publishing.HANDLERS,
 ]
 
 

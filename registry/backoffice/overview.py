@@ -55,6 +55,9 @@ class Tally:
     next: NextPublication
     names: dict[str, str]  # tool id → name, of the tools listed on the page
     today: dt.date
+    changes_on: dict[str, dt.date] = field(default_factory=dict)
+    """Each live tool's first day after `today` on which its verdict changes by itself (where
+    it does), a copy as `codes` is (the expiry overview reads it)."""
 
 
 @dataclass
@@ -105,7 +108,8 @@ class Keeper:
                 registry.close()
             self.latest = Tally(
                 counts={code.value: n for code, n in self.verdicts.counts().items()},
-                codes=dict(self.verdicts.codes), next=upcoming, names=names, today=today)
+                codes=dict(self.verdicts.codes), next=upcoming, names=names, today=today,
+                changes_on=dict(self.verdicts.changes_on))
             self._compared = published
         except BaseException as exc:  # shown by the request that waits, or the next one
             self.verdicts, self._compared = LiveVerdicts(), None  # afresh, not half refreshed
@@ -148,6 +152,13 @@ def expiring(registry: Registry, today: dt.date, within: int = WITHIN_DAYS,
     `within` days on, soonest first (as `registry.verdicts.expiring` finds them, with two
     queries instead of reading every record): the first `shown` (None: all), named, and
     how many there are."""
+    found = expiring_unnamed(registry, today, within)
+    return named(registry, found if shown is None else found[:shown]), len(found)
+
+
+def expiring_unnamed(registry: Registry, today: dt.date, within: int) -> list[Expiring]:
+    """What `expiring` finds, soonest first, without `about` (naming costs a query or two per
+    few hundred: name only those shown, with `named`)."""
     horizon = today + dt.timedelta(days=within)
     found = []
     for row in queries.signed_agreements_ending(registry.store, today.isoformat(),
@@ -173,17 +184,20 @@ def expiring(registry: Registry, today: dt.date, within: int = WITHIN_DAYS,
             found.append(Expiring("assessment", row["id"], last, (last - today).days,
                                   row["tool_id"], KIND_LABELS.get(row["kind"], row["kind"])))
     found.sort(key=lambda e: (e.last_day, e.kind, e.id))
-    chosen = found if shown is None else found[:shown]
+    return found
+
+
+def named(registry: Registry, chosen: list[Expiring]) -> list[Expiring]:
+    """`chosen` with `about` said: the vendor and its tools, or the tool and the kind."""
     agreements = [e.id for e in chosen if e.kind == "agreement"]
     vendors = queries.names(registry.store, "vendors",
                             sorted({e.owner for e in chosen if e.kind == "agreement"}))
     tools = queries.names(registry.store, "tools",
                           sorted({e.owner for e in chosen if e.kind == "assessment"}))
     covered = queries.tools_of_agreements(registry.store, agreements)
-    named = [dataclasses.replace(e, about=(
+    return [dataclasses.replace(e, about=(
         f"{vendors.get(e.owner, e.owner)}: {', '.join(covered[e.id])}" if e.kind == "agreement"
         else f"{tools.get(e.owner, e.owner)}: {e.detail}")) for e in chosen]
-    return named, len(found)
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,22 @@ def _prefill(kind: str, query: Any) -> forms.Reading:
         reading.values["tool_id"] = tool
     if "tool_ids" in names and _SLUG.match(tool):
         reading.values["tool_ids[0]"], reading.rows["tool_ids"] = tool, 1
+    if kind == "tools":  # "Nieuwe tool aanmaken" from a review request: its name and address
+        from registry.backoffice.requests import suggested_id
+
+        name, website = (query.get("naam") or "").strip()[:200], (
+            query.get("website") or "").strip()[:2000]
+        if website and "://" not in website:  # as the teacher typed it: "plakbord.nl/les"
+            website = "https://" + website
+        if name:
+            reading.values["name"] = name
+            if _SLUG.match(suggested_id(name)):
+                reading.values["id"] = suggested_id(name)
+        if website:
+            reading.values["website"] = website
+            host, _ = forms.to_host(website)
+            if host:
+                reading.values["domains[0].host"], reading.rows["domains"] = host, 1
     return reading
 
 

@@ -45,10 +45,10 @@ from registry.publish.record import (
 )
 from registry.verdicts import Records, current_policy
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """`PRAGMA user_version` of the published file; raise it when a published column changes.
 2: `name_words`, the index of the check's name search. 3: `changelog`, every publication's
-changes."""
+changes. 4: `publication.restores_version`, the version a rollback serves again."""
 
 CHANGELOG_COLUMNS = {"publication_version": int, "published_at": str, **rows.CHANGE_COLUMNS,
                      "levels": str}
@@ -334,7 +334,7 @@ def _build(path: Path, tables: dict[str, list[dict]], publication: dict) -> str:
             db["publication"].create(
                 {"version": int, "published_at": str, "evaluated_on": str,
                  "policy_version": str, "previous_version": int, "counts": str,
-                 "changes": str, "sha256": str},
+                 "changes": str, "sha256": str, "restores_version": int},
                 pk="version",
             )
             inserted = {name: _insert(db, name, tables[name])
@@ -350,7 +350,8 @@ def _build(path: Path, tables: dict[str, list[dict]], publication: dict) -> str:
         db["tools"].enable_fts(FTS_COLUMNS, fts_version="FTS5", tokenize=FTS_TOKENIZER)
         sha256 = rows_sha256(inserted) or content_sha256(db.conn)
         with db.atomic():
-            _insert(db, "publication", [publication | {"sha256": sha256}])
+            _insert(db, "publication", [{"restores_version": None} | publication
+                                        | {"sha256": sha256}])
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return sha256
     finally:

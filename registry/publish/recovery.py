@@ -97,7 +97,7 @@ def recover(registry: Registry, out_path: Path) -> Publication | None:
             policy_version=served["policy_version"], counts=json.loads(served["counts"]),
             sha256=served["sha256"],
             changes=msgspec.convert(json.loads(served["changes"]), ChangeSummary),
-            actor=RECOVERED,
+            actor=RECOVERED, restores_version=served.get("restores_version"),
         )
         registry.publications.record(registry_row(publication), RECOVERED)
     return publication

@@ -33,7 +33,7 @@ MAX_PASSWORD_LENGTH = 1024
 COMMON_PASSWORDS = Path(__file__).parent.parent / "data" / "common-passwords.txt"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FIELDS = ("id", "email", "name", "role", "oidc_issuer", "oidc_subject", "disabled_at",
-          "created_at", "last_signin_at", "version")
+          "created_at", "last_signin_at", "version", "wants_digest")
 
 
 class StaffAccount(msgspec.Struct, kw_only=True, frozen=True):
@@ -50,6 +50,8 @@ class StaffAccount(msgspec.Struct, kw_only=True, frozen=True):
     created_at: str
     last_signin_at: str | None = None
     version: int = 1
+    wants_digest: bool = False
+    """It gets the daily e-mail digest (while active)."""
 
     @property
     def disabled(self) -> bool:
@@ -134,8 +136,14 @@ class Accounts:
         sql = (f"SELECT {', '.join(FIELDS)}, password_hash IS NOT NULL AS has_password "
                f"FROM accounts {'WHERE ' + where if where else ''} ORDER BY {order}")
         return [msgspec.convert({k: v for k, v in row.items() if v is not None} |
-                                {"has_password": bool(row["has_password"])}, StaffAccount)
+                                {"has_password": bool(row["has_password"]),
+                                 "wants_digest": bool(row["wants_digest"])}, StaffAccount)
                 for row in self.store.rows(sql, params)]
+
+    def digest_recipients(self) -> list[StaffAccount]:
+        """The active accounts (not disabled, with a role) that want the daily digest."""
+        return self._select("wants_digest = 1 AND disabled_at IS NULL AND role IS NOT NULL", [],
+                            order="email")
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -186,6 +194,13 @@ class Accounts:
         return self._change(self.get(account_id), actor,
                             role=None if role is None else Role(role).value)
 
+    def set_digest(self, account_id: str, wanted: bool, actor: str) -> StaffAccount:
+        """Turn the daily digest on or off for the account; audited when it changes."""
+        account = self.get(account_id)
+        if account.wants_digest == wanted:
+            return account
+        return self._change(account, actor, wants_digest=int(wanted))
+
     def disable(self, account_id: str, actor: str) -> StaffAccount:
         account = self.get(account_id)
         if account.disabled_at is not None:
@@ -219,7 +234,10 @@ class Accounts:
     def _event(self, action: str, account: StaffAccount, before: StaffAccount | None,
                actor: str) -> None:
         def doc(a: StaffAccount) -> dict:
-            return {k: v for k, v in msgspec.to_builtins(a).items() if k != "last_signin_at"}
+            # A new account's event leaves `wants_digest` out while it is off, as it read
+            # before the digest existed; a change shows it before and after.
+            return {k: v for k, v in msgspec.to_builtins(a).items()
+                    if k != "last_signin_at" and (k != "wants_digest" or v or before)}
 
         self.audit.append(action, "account", account.id, account.version,
                           None if before is None else doc(before), doc(account), actor, None)

@@ -28,6 +28,7 @@ from registry.labels import (
     NO_HISTORY,
     dutch_date,
 )
+from registry.labels.rollback import FEED_RESTORE_SUMMARY, FEED_RESTORE_TITLE, RESTORES
 from registry.whitelist.today import verdict_on
 
 FEED_PATH = "/-/wijzigingen.atom"
@@ -74,11 +75,14 @@ async def feed(datasette, request):
         "SELECT *, tool_id IN (SELECT id FROM tools) AS listed FROM changelog "
         f"{where} ORDER BY publication_version DESC, tool_id "
         f"LIMIT {MAX_ENTRIES}", {"level": level})).rows
-    latest = (await db.execute("SELECT published_at FROM publication "
-                               "ORDER BY version DESC LIMIT 1")).first()
+    latest = dict((await db.execute("SELECT * FROM publication "
+                                    "ORDER BY version DESC LIMIT 1")).first())
     today = request.scope.get(TODAY_KEY) or dt.date.today().isoformat()
     by_itself = await changed_by_itself(db, dt.date.fromisoformat(today), level)
-    entries = [*map(_by_itself_entry, by_itself), *(_published_entry(dict(r)) for r in rows)]
+    restored = _restore_entry(latest, datasette.absolute_url(
+        request, datasette.urls.table(db.name, "changelog")))
+    entries = [*map(_by_itself_entry, by_itself), *restored,
+               *(_published_entry(dict(r), latest) for r in rows)]
     self_path = datasette.urls.path(FEED_PATH) + (f"?niveau={level}" if level else "")
     self_url = datasette.absolute_url(request, self_path)
     root = ET.Element("feed", xmlns=ATOM)
@@ -96,26 +100,45 @@ async def feed(datasette, request):
         for name in ("title", "updated", "published"):
             if item.get(name):
                 _text(entry, name, item[name])
-        ET.SubElement(entry, "link", rel="alternate", type="text/html",
-                      href=tool_link(datasette, request, db.name, item["change"]))
+        ET.SubElement(entry, "link", rel="alternate", type="text/html", href=item.get("href")
+                      or tool_link(datasette, request, db.name, item["change"]))
         _text(entry, "summary", item["summary"])
     body = ET.tostring(root, encoding="unicode", xml_declaration=True)
     return Response(body, content_type="application/atom+xml; charset=utf-8")
 
 
-def _published_entry(change: dict) -> dict:
-    """A change of a publication: what, from what to what, why."""
+def _published_entry(change: dict, latest: dict) -> dict:
+    """A change of a publication: what, from what to what, why (and, for a change of the
+    served publication when it is a rollback, which version it restores)."""
     words = FEED_ENTRY if change["before_label"] and change["after_label"] else (
         FEED_ENTRY_NEW_OR_GONE)
+    title = f"{change['name']}: {change['change_label']}"
+    if latest.get("restores_version") and change["publication_version"] == latest["version"]:
+        title += f" ({RESTORES.format(version=latest['restores_version'])})"
     return {
         "key": f"{change['publication_version']}-{change['tool_id']}", "change": change,
-        "title": f"{change['name']}: {change['change_label']}",
+        "title": title,
         "updated": change["published_at"], "published": change["published_at"],
         "summary": words.format(
             version=change["publication_version"], date=dutch_date(change["published_at"]),
             before=change["before_label"], after=change["after_label"],
             reason=change["reason"]),
     }
+
+
+def _restore_entry(latest: dict, href: str) -> list[dict]:
+    """The served publication itself when it is a rollback, even when no tool changed by it
+    (a file of format 3 has no `restores_version`: never)."""
+    restores = latest.get("restores_version")
+    if not restores:
+        return []
+    return [{
+        "key": f"versie-{latest['version']}", "href": href,
+        "title": FEED_RESTORE_TITLE.format(version=latest["version"], restores=restores),
+        "updated": latest["published_at"], "published": latest["published_at"],
+        "summary": FEED_RESTORE_SUMMARY.format(version=latest["version"], restores=restores,
+                                               date=dutch_date(latest["published_at"])),
+    }]
 
 
 def _by_itself_entry(change: dict) -> dict:
