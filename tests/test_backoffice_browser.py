@@ -16,10 +16,6 @@ from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.browser
 
-AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
-WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
 @pytest.fixture(scope="module")
 def site(backoffice_site):
     """The browser plugin's `page` opens pages of this module's server."""
@@ -59,15 +55,6 @@ def as_role(browser: Browser, backoffice_site, signed_in):
     yield open_page
     for context in contexts:
         context.close()
-
-
-def axe_violations(page: Page) -> list[str]:
-    """One line per rule and element that fails WCAG 2.1 A/AA."""
-    page.evaluate(AXE)
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG21_AA)
-    return [f"{v['id']} ({v['impact']}): {v['help']} at {node['target']}"
-            for v in result["violations"] for node in v["nodes"]]
 
 
 # --- the journey -------------------------------------------------------------------------------
@@ -167,7 +154,8 @@ PAGES = [
 
 
 @pytest.mark.parametrize(("role", "where", "name"), PAGES, ids=[p[2] for p in PAGES])
-def test_every_back_office_page_meets_wcag_21_aa(page: Page, as_role, role, where, name):
+def test_every_back_office_page_meets_wcag_21_aa(page: Page, as_role, role, where, name,
+                                                 axe_violations):
     on = as_role(role) if role else page
     if callable(where):
         where(on)
@@ -178,7 +166,7 @@ def test_every_back_office_page_meets_wcag_21_aa(page: Page, as_role, role, wher
     assert axe_violations(on) == [], name
 
 
-def test_axe_finds_violations_on_a_back_office_page_when_there_are_some(as_role):
+def test_axe_finds_violations_on_a_back_office_page_when_there_are_some(as_role, axe_violations):
     # Guards the test above against an axe that silently checks nothing.
     page = as_role("procurement")
     page.goto("/beheer/leveranciers/nieuw")

@@ -22,7 +22,6 @@ from registry.models import Role
 
 pytestmark = pytest.mark.browser
 
-AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 CLIENT_ID = "witte-lijst-beheer"
 ANNE = {"sub": "anne", "email": "anne@school.example", "name": "Anne de Vries"}
 LINK = "Inloggen met je instelling (SURFconext / Entree)"
@@ -81,15 +80,6 @@ def page(browser: Browser, site) -> Page:
     context.close()
 
 
-def axe_violations(page: Page) -> list[str]:
-    """WCAG 2.1 A and AA violations on the page, one line per rule and element."""
-    page.evaluate(AXE)
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-                           ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
-    return [f"{v['id']}: {v['help']} at {node['target']}"
-            for v in result["violations"] for node in v["nodes"]]
-
-
 def sign_in_at_the_institution(page: Page, sub: str) -> None:
     page.goto("/beheer/inloggen")
     page.get_by_role("link", name=LINK).click()
@@ -99,7 +89,7 @@ def sign_in_at_the_institution(page: Page, sub: str) -> None:
 
 
 def test_staff_sign_in_through_their_institution_after_approval_then_the_journey(
-        page: Page, site, tmp_path, journey):
+        page: Page, site, tmp_path, journey, axe_violations):
     sign_in_at_the_institution(page, "anne")
     expect(page.get_by_role("heading", name="Je account wacht op goedkeuring")).to_be_visible()
     expect(page.locator("main")).to_contain_text("anne@school.example")
@@ -131,7 +121,7 @@ def test_staff_sign_in_through_their_institution_after_approval_then_the_journey
     assert journey.public_verdict(page) == "✔ Toegestaan"
 
 
-def test_the_pages_of_a_failed_sign_in_are_accessible(page: Page):
+def test_the_pages_of_a_failed_sign_in_are_accessible(page: Page, axe_violations):
     page.goto("/beheer/inloggen")
     expect(page.get_by_role("link", name=LINK)).to_be_visible()
     assert axe_violations(page) == []
