@@ -122,8 +122,18 @@ def serve(db_path: Path, host: str, port: int, workers: int, demo: bool, cache_m
       REGISTRY_OIDC_CLIENT_SECRET  its secret (an environment variable, never an option:
                                    the process list shows options to every user)
     Register PUBLIC_URL/beheer/oidc/terug as the redirect URI.
+
+    \b
+    The server publishes by itself once a day when a published verdict reaches its change
+    date, and sends the staff's daily digest through the SMTP server in
+      REGISTRY_SMTP_HOST (no host: no e-mail), REGISTRY_SMTP_PORT (25),
+      REGISTRY_SMTP_FROM, REGISTRY_SMTP_STARTTLS=1, REGISTRY_SMTP_USER and
+      REGISTRY_SMTP_PASSWORD.
+    REGISTRY_FOUR_EYES=0 lets one publisher publish alone (default: a second approves).
     """
     from granian import Granian
+
+    from registry.mail import SmtpSettings
 
     from registry.app import ENV_PUBLIC_URL, Settings, prepare
     from registry.clock import clock_from_env
@@ -135,6 +145,10 @@ def serve(db_path: Path, host: str, port: int, workers: int, demo: bool, cache_m
         origin(public_url)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--public-url") from None
+    try:
+        SmtpSettings.from_env()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     settings = Settings(db_path=db_path, demo=demo, today=clock_from_env(), public_url=public_url)
     counts = prepare(settings)
     if counts:

@@ -47,10 +47,13 @@ def due_publication(settings: Settings, today: dt.date) -> str:
 
 def daily_digest(settings: Settings, today: dt.date) -> str:
     """The e-mail digest (`registry.digest`)."""
-    from registry.digest import send_daily_digest
+    from registry.digest import failed, send_daily_digest
 
-    return send_daily_digest(settings.db_path, settings.whitelist, settings.smtp, today,
-                             dt.datetime.now(dt.UTC), public_url=settings.public_url)
+    outcome = send_daily_digest(settings.db_path, settings.whitelist, settings.smtp, today,
+                                dt.datetime.now(dt.UTC), public_url=settings.public_url)
+    if failed(outcome):  # the scheduler tries it again at its next check
+        raise RuntimeError(outcome)
+    return outcome
 
 
 DAILY_JOBS: list[tuple[str, Job]] = [
@@ -97,28 +100,35 @@ class DailyJobs:
         self._task = None
 
     async def _loop(self) -> None:
-        last = None
+        last, failed = None, []
         while True:
             today = self.settings.today()
             if today != last:
                 last = today
-                await self.run(today)
+                failed = await self.run(today)
+            elif failed:  # tried again at each check of the same day until they succeed
+                failed = await self.run(today, failed)
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             self._wake.clear()
 
-    async def run(self, today: dt.date) -> None:
-        """Run every job for `today`, one after the other, each in a worker thread."""
-        for name, job in self.jobs:
+    async def run(self, today: dt.date, jobs: Sequence[tuple[str, Job]] | None = None
+                  ) -> list[tuple[str, Job]]:
+        """Run every job (or `jobs`) for `today`, one after the other, each in a worker
+        thread; return the ones that failed."""
+        failed = []
+        for name, job in self.jobs if jobs is None else jobs:
             try:
                 outcome = str(await anyio.to_thread.run_sync(job, self.settings, today))
             except Exception as exc:  # one line, and the next job still runs
                 outcome = f"failed: {type(exc).__name__}: {exc}"
                 log.error("Daily job %s of %s failed: %s: %s", name, today, type(exc).__name__,
                           exc)
+                failed.append((name, job))
             else:  # the job logs its own line (a due publication: `registry.publish.due`)
                 log.debug("Daily job %s of %s: %s.", name, today, outcome)
             self.done.append((name, today, outcome))
+        return failed
 
 
 STATE_KEY = "daily_jobs"

@@ -328,3 +328,16 @@ def test_the_command_says_what_is_wrong_in_one_line(settings, monkeypatch, staff
     assert failed.exit_code == 1
     assert failed.output.startswith("Error: versturen mislukt: SMTP server 127.0.0.1:")
     assert failed.output.count("\n") == 1 and "Traceback" not in failed.output
+
+
+def test_serve_refuses_a_mail_port_that_is_not_a_number_in_one_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    monkeypatch.setenv("REGISTRY_SMTP_PORT", "vijfentwintig")
+    result = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "registry.db")])
+    assert result.exit_code == 2
+    assert "REGISTRY_SMTP_PORT must be a number, not 'vijfentwintig'" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "registry.db").exists()  # refused before anything was made

@@ -203,7 +203,6 @@ def test_daily_jobs_run_at_start_and_on_each_new_day_and_survive_a_failure(caplo
                           interval=3600)
         daily.start()
         assert await asyncio.to_thread(ran.get, True, 30) == days[0]
-        daily.wake()  # the same day: nothing runs
         days.append(dt.date(2027, 1, 16))
         daily.wake()
         assert await asyncio.to_thread(ran.get, True, 30) == days[1]
@@ -289,3 +288,35 @@ def test_the_command_publishes_only_what_is_due(demo, monkeypatch):
     assert again.output.startswith("Nothing is due")
     assert [v["version"] for v in versions(db_path)] == [1, 2]
     assert tool_row(whitelist, TOOL)["verdict"] == "not_allowed"
+
+
+def test_a_failed_job_is_tried_again_the_same_day_and_the_others_are_not():
+    day = dt.date(2027, 1, 15)
+    settings = types.SimpleNamespace(today=lambda: day)
+    attempts: list[int] = []
+    ran: queue.Queue = queue.Queue()
+
+    def flaky(settings, today):  # the mail server is down at the first try
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ConnectionRefusedError("de e-mailserver antwoordt niet")
+        ran.put("flaky")
+        return "sent"
+
+    def counting(settings, today):
+        ran.put("counting")
+        return "ok"
+
+    async def scenario() -> DailyJobs:
+        daily = DailyJobs(settings, [("flaky", flaky), ("counting", counting)], interval=3600)
+        daily.start()
+        assert await asyncio.to_thread(ran.get, True, 30) == "counting"
+        daily.wake()  # the next check of the same day
+        assert await asyncio.to_thread(ran.get, True, 30) == "flaky"
+        await daily.stop()
+        return daily
+
+    daily = asyncio.run(scenario())
+    assert [(name, outcome) for name, _, outcome in daily.done] == [
+        ("flaky", "failed: ConnectionRefusedError: de e-mailserver antwoordt niet"),
+        ("counting", "ok"), ("flaky", "sent")]

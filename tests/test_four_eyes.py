@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import re
 import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -180,6 +182,19 @@ def test_a_prepared_file_changed_on_disk_is_not_served(api, whitelist):
     assert blocked.status_code == 409
     assert "no longer matches the sha256" in blocked.json()["detail"]
     assert served(whitelist)[0] == 1
+
+
+def test_a_file_a_killed_preparation_left_is_removed_by_the_next_one(api, whitelist):
+    folder = whitelist.parent / "voorbereid"
+    folder.mkdir(exist_ok=True)
+    orphan, young = folder / "0123456789ab.db", folder / "ba9876543210.db"
+    orphan.write_bytes(b"half")
+    young.write_bytes(b"being built")  # another preparation may still be writing it
+    hours_ago = time.time() - 2 * 3600
+    os.utime(orphan, (hours_ago, hours_ago))
+    first = prepare(api)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [young.name, f"{first['id']}.db"])
 
 
 def test_procurement_can_neither_prepare_nor_approve_nor_withdraw(api, whitelist):

@@ -147,4 +147,8 @@ def test_a_request_from_the_check_page_to_the_verdict(browser: Browser, backoffi
     expect(teacher.locator("main p.verdict").first).to_have_text(verdict)
     teacher.go_back()
     assert axe_violations(teacher) == []
+    teacher.goto("/aanvraag/ZZZZ-ZZZZ")  # an unknown code
+    expect(teacher.get_by_role("heading", level=1)).to_be_visible()
+    expect(teacher.locator("main")).to_contain_text("Er is geen aanvraag met deze code")
+    assert axe_violations(teacher) == []
     assert teacher.context.cookies() == []

@@ -11,19 +11,13 @@ from pathlib import Path
 import anyio.to_thread
 from litestar import Request, post
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from registry import auth
-from registry.api.problems import PROBLEM_JSON, Problem, problems
+from registry.api.problems import problems
 from registry.db import Registry
 from registry.publish import Publication
 from registry.publish.rollback import restore
-
-
-def _problem(description: str) -> ResponseSpec:
-    return ResponseSpec(data_container=Problem, description=description, media_type=PROBLEM_JSON,
-                        generate_examples=False)
 
 
 @post(
@@ -40,12 +34,11 @@ def _problem(description: str) -> ResponseSpec:
         "first published."
     ),
     security=[{"BearerToken": []}],
-    responses={
-        **problems(400, 401, 403, 507),
-        404: _problem("No publication with this version, or its file is no longer kept."),
-        409: _problem("The version is the one served now, or another publication was recorded "
-                      "meanwhile; restore again."),
-    },
+    responses=problems(400, 401, 403, 404, 409, 507, notes={
+        404: "No publication with this version, or its file is no longer kept.",
+        409: "The version is the one served now, or another publication was recorded "
+             "meanwhile; restore again.",
+    }),
 )
 async def restore_publication(
     request: Request, db_path: NamedDependency[Path], whitelist_path: NamedDependency[Path],

@@ -19,7 +19,8 @@ import datetime as dt
 import json
 import secrets
 import sqlite3
-from contextlib import closing
+import time
+from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any
 
@@ -269,7 +270,23 @@ def prepare_publication(registry: Registry, out_path: Path, today: dt.date, acto
         raise
     for old in superseded:
         _remove(old)
+    _sweep(registry, folder)
     return registry.publications.prepared.get(prepared_id)
+
+
+ORPHAN_SECONDS = 3600
+"""A file in `voorbereid/` that no pending preparation names, this old, was left by a process
+killed between building and recording it (younger ones may still be in the making)."""
+
+
+def _sweep(registry: Registry, folder: Path) -> None:
+    named = {Path(row["file"]).name
+             for row in registry.publications.prepared.list("publication", PENDING, limit=1000)}
+    cutoff = time.time() - ORPHAN_SECONDS
+    for path in folder.glob("*.db"):
+        with suppress(FileNotFoundError):
+            if path.name not in named and path.stat().st_mtime < cutoff:
+                path.unlink()
 
 
 def stale(registry: Registry, row: dict[str, Any], today: dt.date, *, content: bool = True
