@@ -188,7 +188,7 @@ def _back_office_line(db_path: Path, public_url: str) -> str:
 
 
 def _summary(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    return ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items())
 
 
 # --- import and export -----------------------------------------------------------------------
@@ -239,8 +239,8 @@ def import_(db_path: Path, files: tuple[Path, ...], kind: str | None, dry_run: b
             progress=lambda phase, done, total: bar.update(task, completed=done, total=total),
         )
     if report.ok and report.held_no_records():
-        raise RegistryError(f"{source.name} holds no records ({', '.join(KINDS)}); "
-                            "nothing was imported.")
+        kinds = ", ".join(k.replace("_", " ") for k in KINDS)
+        raise RegistryError(f"{source.name} holds no records ({kinds}); nothing was imported.")
     if as_json:
         import msgspec
 
@@ -329,7 +329,7 @@ def backup_(db_path: Path, out: Path) -> None:
     from registry.backup import backup
 
     counts = backup(db_path, out)
-    kinds = ("vendors", "tools", "agreements", "assessments", "events")
+    kinds = (*KINDS, "events")
     console.print(f"Backed up {db_path} to {out}: "
                   f"{_summary({k: counts.get(k, 0) for k in kinds})}.", markup=False,
                   highlight=False)

@@ -69,6 +69,31 @@ Email = Annotated[
     str, Meta(pattern=rf"^[^@{_BLANK}]+@[^@{_BLANK}]+\.[^@{_BLANK}]+(?!\n)$", max_length=254)
 ]
 Condition = Annotated[str, Meta(min_length=3, max_length=300)]
+BoardNumber = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9]{5}(?!\n)$",
+        description="A school board's number as DUO publishes it (bevoegd gezag): 5 digits.",
+        examples=["41234"],
+    ),
+]
+SchoolCode = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9]{2}[A-Z]{2}([0-9]{2})?(?!\n)$",
+        description="A school's BRIN code (00AA) or the code of one of its locations (00AA01).",
+        examples=["12AB", "12AB01"],
+    ),
+]
+Party = Annotated[
+    str,
+    Meta(
+        pattern=r"^(sector|[0-9]{5})(?!\n)$",
+        description="Who signed the agreement: `sector`, or the number of the school board that "
+        "signed it for its own schools.",
+        examples=["sector", "41234"],
+    ),
+]
 Count = Annotated[int, Meta(ge=0, le=100_000)]
 
 
@@ -163,6 +188,22 @@ class Role(StrEnum):
     procurement = "procurement"
     publisher = "publisher"
     admin = "admin"
+
+
+class SchoolType(StrEnum):
+    """Kinds of school a board runs: primary, secondary, special education."""
+
+    PO = "PO"
+    VO = "VO"
+    SO = "SO"
+
+
+class BoardDecisionKind(StrEnum):
+    """What a board decided about a tool. `follow` (the sector verdict holds) is the default
+    and is never stored: archiving a decision returns the board to it."""
+
+    stricter = "stricter"
+    own_approval = "own_approval"
 
 
 class ReviewStatus(StrEnum):

@@ -76,7 +76,8 @@ class ImportReport(msgspec.Struct, kw_only=True):
         """One line: created, updated and unchanged, per kind."""
 
         def part(label: str, counts: dict[str, int]) -> str:
-            counted = [f"{n} {k if n != 1 else KINDS[k].singular}" for k, n in counts.items() if n]
+            counted = [f"{n} {(k if n != 1 else KINDS[k].singular).replace('_', ' ')}"
+                       for k, n in counts.items() if n]
             return f"{label} {', '.join(counted) or '0'}"
 
         verbs = ("would create", "would update") if self.dry_run else ("created", "updated")

@@ -96,14 +96,39 @@ RULES: dict[str, list[dict]] = {
             {"required": ["conditions"], "properties": {"conditions": {"minItems": 1}}},
         ),
     ],
+    "BoardDecisionIn": [
+        _rule(
+            "`not_allowed` is only meaningful when the decision is `stricter`",
+            _is("not_allowed", True),
+            {"required": ["decision"], "properties": {"decision": {"const": "stricter"}}},
+        ),
+        _rule(
+            "`conditions` are not meaningful when `not_allowed` is true: the tool is then not "
+            "allowed at all",
+            _is("not_allowed", True),
+            {"properties": {"conditions": {"maxItems": 0}}},
+        ),
+        _rule(
+            "`conditions` must list at least one condition when the decision is `stricter` and "
+            "`not_allowed` is false",
+            {"required": ["decision"], "properties": {"decision": {"const": "stricter"}},
+             "not": _is("not_allowed", True)},
+            {"required": ["conditions"], "properties": {"conditions": {"minItems": 1}}},
+        ),
+    ],
 }
-UNIQUE_LISTS = {"ToolIn": ("levels", "audience", "data_locations"), "AgreementIn": ("tool_ids",)}
+UNIQUE_LISTS = {"ToolIn": ("levels", "audience", "data_locations"), "AgreementIn": ("tool_ids",),
+                "BoardIn": ("school_types", "schools")}
 # What only the registry checks; said in the schema's description so nobody is surprised.
 NOT_EXPRESSIBLE = {
     "VendorIn": "a certification's `valid_until` must be after its `certified_on`",
     "ToolIn": "no host may be listed twice in `domains`",
     "AgreementIn": "`expires_on` must be after `signed_on`",
     "AssessmentIn": "`valid_until` must be after `assessed_on`",
+    "BoardIn": "that a board's number is one DUO publishes (the registry takes any 5 digits)",
+    "BoardDecisionIn": "`ends_on` must be after `decided_on`; one live decision per board and "
+                       "tool; an own approval of a tool the sector rejected only where the "
+                       "policy allows it",
 }
 
 
@@ -148,7 +173,7 @@ def bundle_schema() -> dict:
         "$id": schema_id("bundle"),
         "title": "Import bundle of the school whitelist registry",
         "description": (
-            "Vendors, tools, agreements and assessments in one file: what `registry import` "
+            "Vendors, tools, boards, agreements, assessments and board decisions in one file: what `registry import` "
             "and POST /api/imports take and `registry export` writes. Records are created or "
             "updated by id. " + REGENERATE
         ),

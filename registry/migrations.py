@@ -221,3 +221,40 @@ def m0005_workflow(db: Database) -> None:
          "outcome": str},
         pk=("job", "day"), not_null={"started_at"},
     )
+
+
+@migrations(name="0006_boards")
+def m0006_boards(db: Database) -> None:
+    """School boards, their decisions on tools, and accounts and tokens scoped to one board.
+
+    An agreement's `party` was free text; it is now `sector` or a board's number. A party that
+    is neither is left as it was: such an agreement counts for no verdict (not the sector's,
+    no board's) until someone names its board, which an update then asks for."""
+    db["boards"].create(
+        {"id": str, "name": str, "school_types": str, "schools": str, "website": str,
+         "internal_notes": str, **META},
+        pk="id", not_null={"name", "school_types", "version", "created_at", "updated_at"},
+    )
+    db["board_decisions"].create(
+        {"id": str, "board_id": str, "tool_id": str, "decision": str, "not_allowed": int,
+         "conditions": str, "reason": str, "decided_on": str, "decided_by": str,
+         "ends_on": str, "internal_notes": str, **META},
+        pk="id", foreign_keys=[("board_id", "boards", "id"), ("tool_id", "tools", "id")],
+        not_null={"board_id", "tool_id", "decision", "reason", "decided_on", "decided_by",
+                  "version", "created_at", "updated_at"},
+    )
+    db["board_decisions"].create_index(["tool_id"])
+    # One live decision per board and tool.
+    db.execute("CREATE UNIQUE INDEX board_decisions_one_live ON board_decisions "
+               "(board_id, tool_id) WHERE archived_at IS NULL")
+    db["agreements"].create_index(["party"])
+    for table in ("boards", "board_decisions"):
+        db.execute(f"CREATE INDEX {table}_live ON {table} (id) WHERE archived_at IS NULL")
+        db.execute(f"CREATE INDEX {table}_archived ON {table} (id) WHERE archived_at IS NOT NULL")
+        db.execute(
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} are archived, never deleted'); END"
+        )
+    for table in ("accounts", "tokens"):
+        db[table].add_column("board_id", str)
+    db.execute("UPDATE agreements SET party = 'sector' WHERE party IS NULL OR party = ''")

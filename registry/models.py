@@ -14,11 +14,20 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from registry.board_models import (  # noqa: F401 (re-exported: models.Board, ...)
+    Board,
+    BoardDecision,
+    BoardDecisionIn,
+    BoardIn,
+    DecisionReason,
+)
 from registry.fields import (  # noqa: F401 (re-exported: models.Slug, models.Category)
     AgreementStatus,
     AssessmentKind,
     AssessmentStatus,
     Audience,
+    BoardDecisionKind,
+    BoardNumber,
     Category,
     ChainRole,
     Condition,
@@ -35,27 +44,17 @@ from registry.fields import (  # noqa: F401 (re-exported: models.Slug, models.Ca
     ModelVersion,
     Name,
     Outcome,
+    Party,
     PseudonymisationStatus,
     ReviewStatus,
     Risk,
     Role,
+    SchoolCode,
+    SchoolType,
     ShortText,
     Slug,
 )
-
-
-class Base(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    """Base for every shape on the wire; unknown fields are an error, not silently dropped."""
-
-
-def _after(later: dt.date | None, earlier: dt.date | None, later_name: str, earlier_name: str):
-    if later is not None and earlier is not None and later <= earlier:
-        raise ValueError(f"`{later_name}` must be after `{earlier_name}` ({earlier.isoformat()})")
-
-
-def _unique(values: list, name: str):
-    if len(set(values)) != len(values):
-        raise ValueError(f"`{name}` lists the same value twice")
+from registry.shapes import Base, _after, _unique  # noqa: F401 (re-exported: models.Base)
 
 
 # --- nested parts -------------------------------------------------------------------------
@@ -172,7 +171,8 @@ class AgreementIn(Base, kw_only=True):
     deviations_summary: LongText | None = None
     privacybijsluiter_url: HttpUrl | None = None
     privacybijsluiter_version: Annotated[str, Meta(min_length=1, max_length=50)] | None = None
-    party: Name = "sector"
+    party: Party = "sector"
+    """`sector`, or the board that signed it: it then counts only for that board's verdict."""
     internal_notes: LongText | None = None
 
     def __post_init__(self):
@@ -364,7 +364,7 @@ class ApiToken(Base, kw_only=True):
 RecordKey = Annotated[
     str,
     Meta(
-        pattern=r"^(vendors|tools|agreements|assessments)/[a-z0-9][a-z0-9-]{0,63}(?!\n)$",
+        pattern=r"^(vendors|tools|boards|agreements|assessments|board_decisions)/[a-z0-9][a-z0-9-]{0,63}(?!\n)$",
         description="Kind and id of a record, as in the API path: 'tools/rekenrijk'.",
     ),
 ]
@@ -385,8 +385,10 @@ class Bundle(Base, kw_only=True):
     description: str | None = None
     vendors: list[VendorIn] = []
     tools: list[ToolIn] = []
+    boards: list[BoardIn] = []
     agreements: list[AgreementIn] = []
     assessments: list[AssessmentIn] = []
+    board_decisions: list[BoardDecisionIn] = []
     fingerprints: Annotated[
         dict[RecordKey, Fingerprint],
         Meta(
@@ -399,9 +401,12 @@ class Bundle(Base, kw_only=True):
 RECORD_TYPES: dict[str, tuple[type[Base], type[Base]]] = {
     "vendors": (VendorIn, Vendor),
     "tools": (ToolIn, Tool),
+    "boards": (BoardIn, Board),
     "agreements": (AgreementIn, Agreement),
     "assessments": (AssessmentIn, Assessment),
+    "board_decisions": (BoardDecisionIn, BoardDecision),
 }
 """Per kind of record (its table and URL segment): the input shape and the stored shape."""
 
-SINGULAR = {"vendors": "vendor", "tools": "tool", "agreements": "agreement", "assessments": "assessment"}
+SINGULAR = {"vendors": "vendor", "tools": "tool", "boards": "board", "agreements": "agreement",
+            "assessments": "assessment", "board_decisions": "board_decision"}

@@ -132,6 +132,14 @@ class Rules(Base, kw_only=True):
     reassessment: ReassessmentRule
 
 
+class BoardRules(Base, kw_only=True):
+    """What a school board may decide on top of the sector verdict."""
+
+    may_approve_rejected: Annotated[bool, Meta(
+        description="Whether a board may approve, on its own assessment, a tool the sector "
+        "rejected (verdict `not_allowed`). Without this section: no.")] = False
+
+
 class Policy(Base, kw_only=True):
     """The minimum standards, versioned so that every verdict names the policy that produced it."""
 
@@ -145,6 +153,12 @@ class Policy(Base, kw_only=True):
     ]
     effective_on: Annotated[dt.date, Meta(description="First day on which this policy applies.")]
     rules: Rules
+    boards: BoardRules | None = None
+    """Rules for school boards' own decisions; absent: the defaults of `BoardRules`."""
+
+    @property
+    def board_rules(self) -> BoardRules:
+        return self.boards or BoardRules()
 
 
 class PolicyError(ValueError):

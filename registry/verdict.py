@@ -87,11 +87,14 @@ def evaluate(
     assessments: list[AssessmentIn],
     policy: Policy,
     today: dt.date,
+    board: str | None = None,
 ) -> Verdict:
     """The verdict on `tool` under `policy` on `today`, with one reason per rule.
 
     `agreements` are those covering the tool, `assessments` those of the tool. `vendor` is
-    only checked for consistency: no default rule is about the vendor.
+    only checked for consistency: no default rule is about the vendor. Only the sector's
+    agreements count (`party` "sector"), and with `board` that board's own as well: the
+    sector verdict never rests on one board's agreement.
 
     Precedence, first match wins:
     1. `not_allowed` when a rule fails on a recorded fact (latest final assessment rejected,
@@ -111,12 +114,12 @@ def evaluate(
     final assessment is new information, not a fix: it can turn a missing agreement from a
     gap in a pending review into a reason for `not_allowed`.
     """
-    return evaluate_with_following(tool, vendor, agreements, assessments, policy, today)[0]
+    return evaluate_with_following(tool, vendor, agreements, assessments, policy, today, board)[0]
 
 
 def evaluate_with_following(tool: ToolIn, vendor: VendorIn | None, agreements: list[AgreementIn],
-                            assessments: list[AssessmentIn], policy: Policy, today: dt.date
-                            ) -> tuple[Verdict, Verdict | None]:
+                            assessments: list[AssessmentIn], policy: Policy, today: dt.date,
+                            board: str | None = None) -> tuple[Verdict, Verdict | None]:
     """`evaluate`, and the verdict from the day it changes by itself on (None if it never
     does): found on the way, as working out that day judges the tool on it. The following
     verdict's own `valid_until` is left None (when that one changes is not worked out)."""
@@ -126,6 +129,7 @@ def evaluate_with_following(tool: ToolIn, vendor: VendorIn | None, agreements: l
         raise ValueError(f"an agreement passed for tool {tool.id!r} does not cover it")
     if any(a.tool_id != tool.id for a in assessments):
         raise ValueError(f"an assessment passed for tool {tool.id!r} is about another tool")
+    agreements = [a for a in agreements if a.party == "sector" or a.party == board]
     fixed = _Fixed(tool, assessments, policy.rules)
     judged = _judge(tool, agreements, policy.rules, today, fixed)
     day, then = _changes_on(tool, agreements, assessments, policy.rules, today, judged, fixed)

@@ -454,7 +454,7 @@ def operations(spec: dict) -> dict[str, dict]:
 def test_if_match_is_documented_as_required_with_its_428(spec):
     guarded = [op for op in {id(op): op for op in operations(spec).values()}.values()
                if any(p["name"] == "If-Match" for p in op.get("parameters", []))]
-    assert len(guarded) == 10  # update and archive of four kinds, the policy, review requests
+    assert len(guarded) == 14  # update and archive of six kinds, the policy, review requests
     for op in guarded:
         header = next(p for p in op["parameters"] if p["name"] == "If-Match")
         assert (header["in"], header["required"], header["schema"]["type"]) == (

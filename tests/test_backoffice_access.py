@@ -60,7 +60,7 @@ REQUIRED: dict[tuple[str, str], Role | None] = {
     ("POST", "/beheer/meldingen"): Role.procurement,
 }
 # Each kind of record has the same pages, all for procurement (and so for everyone above it).
-for _kind in ("leveranciers", "tools", "overeenkomsten", "beoordelingen"):
+for _kind in ("leveranciers", "tools", "besturen", "overeenkomsten", "beoordelingen", "besluiten"):
     _base = f"/beheer/{_kind}"
     _one = _base + "/{record_id:str}"
     REQUIRED |= {(method, path): Role.procurement for method, path in [

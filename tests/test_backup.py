@@ -91,8 +91,8 @@ def test_backup_while_writers_go_on(demo_db, tmp_path):
 
     # The first copy: the state before the open transaction, whole.
     assert before == 0
-    assert result.output == (f"Backed up {demo_db} to {out}: 12 vendors, 26 tools, 16 agreements, "
-                             "29 assessments, 83 events.\n")
+    assert result.output == (f"Backed up {demo_db} to {out}: 12 vendors, 26 tools, 3 boards, "
+                             "16 agreements, 29 assessments, 3 board decisions, 89 events.\n")
     assert "halverwege" not in {r[0] for r in rows(out, "vendors")}
     assert "halverwege" in {r[0] for r in rows(demo_db, "vendors")}
 

@@ -33,7 +33,8 @@ def test_every_connection_sets_its_pragmas(registry):
 def test_migrations_are_numbered_and_applied_once(registry):
     names = [m.name for m in migrations.applied(registry.db)]
     assert names == ["0001_records", "0002_audit_tokens_policy_publications",
-                     "0003_accounts_sessions", "0004_list_indexes", "0005_workflow"]
+                     "0003_accounts_sessions", "0004_list_indexes", "0005_workflow",
+                     "0006_boards"]
     registry.migrate()  # again: nothing pending, nothing fails
     assert [m.name for m in migrations.applied(registry.db)] == names
     assert migrations.pending(registry.db) == []

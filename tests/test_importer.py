@@ -29,8 +29,9 @@ from registry.store.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PATH = ROOT / "data" / "demo.json"
-DEMO_COUNTS = {"vendors": 12, "tools": 26, "agreements": 16, "assessments": 29}
-NOTHING = {"vendors": 0, "tools": 0, "agreements": 0, "assessments": 0}
+DEMO_COUNTS = {"vendors": 12, "tools": 26, "boards": 3, "agreements": 16, "assessments": 29,
+               "board_decisions": 3}
+NOTHING = {kind: 0 for kind in DEMO_COUNTS}
 
 
 def demo() -> dict:
@@ -107,11 +108,11 @@ def test_demo_bundle_imports_into_an_empty_registry(empty_registry):
     report = run_import(empty_registry, DEMO_PATH.read_bytes(), "demo.json")
     assert report.ok and report.created == DEMO_COUNTS
     assert report.summary() == (
-        "demo.json: created 12 vendors, 26 tools, 16 agreements, 29 assessments; "
-        "updated 0; unchanged 0."
+        "demo.json: created 12 vendors, 26 tools, 3 boards, 16 agreements, 29 assessments, "
+        "3 board decisions; updated 0; unchanged 0."
     )
     events = empty_registry.audit.events()
-    assert len(events) == 83
+    assert len(events) == 89
     assert {(e.action, e.actor, e.source) for e in events} == {("create", "test", "demo.json")}
 
 
@@ -358,7 +359,7 @@ def test_dry_run_reports_what_would_change_and_writes_nothing(demo_registry, sna
     assert report.changes == [importer.Change(kind="tools", id="nieuw-spel", action="create")]
     assert report.summary() == (
         "bundle.json: would create 1 tool; would update 0; unchanged 12 vendors, 26 tools, "
-        "16 agreements, 29 assessments."
+        "3 boards, 16 agreements, 29 assessments, 3 board decisions."
     )
     assert snapshot(demo_registry) == before
 
@@ -373,10 +374,10 @@ def test_lookups_in_batches_find_every_record(empty_registry):
         "agreements": [{"id": f"a{i}", "vendor_id": f"v{i}", "tool_ids": [f"t{i}"],
                         "model_version": "model_4", "status": "offered"} for i in range(n)],
     }
-    assert run_import(empty_registry, bundle).created == {"vendors": n, "tools": n,
-                                                          "agreements": n, "assessments": 0}
+    assert run_import(empty_registry, bundle).created == NOTHING | {"vendors": n, "tools": n,
+                                                                    "agreements": n}
     again = run_import(empty_registry, bundle)
-    assert again.unchanged == {"vendors": n, "tools": n, "agreements": n, "assessments": 0}
+    assert again.unchanged == NOTHING | {"vendors": n, "tools": n, "agreements": n}
     assert empty_registry.records_by_id("agreements", ["a599", "a0", "nope"]) == {
         "a0": empty_registry.get("agreements", "a0"),
         "a599": empty_registry.get("agreements", "a599"),
@@ -386,7 +387,7 @@ def test_lookups_in_batches_find_every_record(empty_registry):
 def test_progress_is_reported_while_writing(empty_registry):
     calls = []
     run_import(empty_registry, demo(), progress=lambda *args: calls.append(args))
-    assert calls == [("Importing", 83, 83)]  # every 100 records, and at the end
+    assert calls == [("Importing", 89, 89)]  # every 100 records, and at the end
 
 
 # --- export ---------------------------------------------------------------------------------------
@@ -422,8 +423,9 @@ def test_csv_export_import_export_is_byte_identical(demo_registry, tmp_path):
     assert report.created == DEMO_COUNTS
     second = export_csv(fresh, tmp_path / "b")
     fresh.close()
-    assert [p.name for p in first] == ["vendors.csv", "tools.csv", "agreements.csv",
-                                       "assessments.csv"]
+    assert [p.name for p in first] == ["vendors.csv", "tools.csv", "boards.csv",
+                                       "agreements.csv", "assessments.csv",
+                                       "board_decisions.csv"]
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
 
 
@@ -521,7 +523,8 @@ def test_csv_keeps_separators_and_formulas_as_text(demo_registry, tmp_path):
         assessed_on=dt.date(2026, 3, 1), status="final", outcome="approved_with_conditions",
         residual_risk="low", conditions=["Alleen op school; nooit thuis", "Kies A | B", "Pad C:\\"])
     demo_registry.create("assessments", assessment, "test")
-    [*_, assessments_csv] = export_csv(demo_registry, tmp_path / "out")
+    assessments_csv = next(p for p in export_csv(demo_registry, tmp_path / "out")
+                           if p.name == "assessments.csv")
     text = assessments_csv.read_text(encoding="utf-8-sig")
     assert "'=SUM(A1:A9)" in text
     assert "Alleen op school\\; nooit thuis; Kies A \\| B; Pad C:\\\\" in text
@@ -568,22 +571,24 @@ def test_cli_import_and_export(tmp_path):
     dry = cli("import", str(DEMO_PATH), "--dry-run", db=db)
     assert dry.exit_code == 0
     assert "  would create tools/maakplaats-quiz\n" in dry.output
-    assert dry.output.endswith("demo.json: would create 12 vendors, 26 tools, 16 agreements, "
-                               "29 assessments; would update 0; unchanged 0.\n")
+    assert dry.output.endswith("demo.json: would create 12 vendors, 26 tools, 3 boards, "
+                               "16 agreements, 29 assessments, 3 board decisions; "
+                               "would update 0; unchanged 0.\n")
     done = cli("import", str(DEMO_PATH), db=db)
     assert done.exit_code == 0
-    assert done.output == ("demo.json: created 12 vendors, 26 tools, 16 agreements, "
-                           "29 assessments; updated 0; unchanged 0.\n")
+    assert done.output == ("demo.json: created 12 vendors, 26 tools, 3 boards, 16 agreements, "
+                           "29 assessments, 3 board decisions; updated 0; unchanged 0.\n")
     exported = cli("export", str(tmp_path / "out.json"), db=db)
-    assert exported.output == (f"Exported 12 vendors, 26 tools, 16 agreements, 29 assessments to "
-                               f"{tmp_path / 'out.json'}.\n")
+    assert exported.output == (f"Exported 12 vendors, 26 tools, 3 boards, 16 agreements, 29 "
+                               f"assessments, 3 board decisions to {tmp_path / 'out.json'}.\n")
     to_stdout = cli("export", "-", db=db)
     assert to_stdout.stdout_bytes == (tmp_path / "out.json").read_bytes()
     assert cli("export", str(tmp_path / "csv"), "--format", "csv", db=db).exit_code == 0
     again = cli("import", str(tmp_path / "csv"), db=db)
-    assert again.output == ("agreements.csv, assessments.csv, tools.csv, vendors.csv: created 0; "
-                            "updated 0; unchanged 12 vendors, 26 tools, 16 agreements, "
-                            "29 assessments.\n")
+    assert again.output == ("agreements.csv, assessments.csv, board_decisions.csv, boards.csv, "
+                            "tools.csv, vendors.csv: created 0; updated 0; unchanged 12 "
+                            "vendors, 26 tools, 3 boards, 16 agreements, 29 assessments, "
+                            "3 board decisions.\n")
 
 
 def test_cli_prints_every_problem_and_exits_1(tmp_path):
@@ -626,8 +631,8 @@ def test_cli_shows_conflicts_apart(tmp_path):
         "  vendors[0] 'uitgeverij-noorderlicht'",
     ]
     assert cli("import", str(path), "--force", db=db).output == (
-        "hand.json: created 0; updated 1 vendor; unchanged 11 vendors, 26 tools, 16 agreements, "
-        "29 assessments.\n")
+        "hand.json: created 0; updated 1 vendor; unchanged 11 vendors, 26 tools, 3 boards, "
+        "16 agreements, 29 assessments, 3 board decisions.\n")
 
 
 def test_cli_says_when_a_file_cannot_be_read(tmp_path):
@@ -654,7 +659,7 @@ def test_cli_says_when_a_file_holds_no_records(tmp_path, files, options, name):
     result = CliRunner().invoke(main, ["import", str(target), *options,
                                        "--db", str(tmp_path / "c.db")])
     assert (result.exit_code, result.output) == (1, (
-        f"Error: {name} holds no records (vendors, tools, agreements, assessments); nothing "
+        f"Error: {name} holds no records (vendors, tools, boards, agreements, assessments, board decisions); nothing "
         "was imported.\n"))
     registry = Registry(tmp_path / "c.db")
     assert registry.audit.events() == [] and registry.is_empty()
@@ -693,7 +698,7 @@ def test_api_import_creates_then_leaves_alone(client, auth, registry):
     assert {(e.actor, e.source) for e in registry.audit.events()} == {
         ("inkoop", "POST /api/imports (demo.json)")}
     again = client.post("/api/imports", content=DEMO_PATH.read_bytes(), headers=auth)
-    assert again.json()["unchanged"] == DEMO_COUNTS and len(registry.audit.events()) == 83
+    assert again.json()["unchanged"] == DEMO_COUNTS and len(registry.audit.events()) == 89
 
 
 def test_api_import_refuses_stale_changes_with_409_unless_forced(client, auth, registry):

@@ -33,7 +33,8 @@ def validator(name: str) -> Draft202012Validator:
 
 def test_the_schema_folder_holds_exactly_the_published_schemas():
     assert sorted(p.name for p in SCHEMAS.glob("*.json")) == [
-        "agreement.schema.json", "assessment.schema.json", "bundle.schema.json",
+        "agreement.schema.json", "assessment.schema.json", "board.schema.json",
+        "board_decision.schema.json", "bundle.schema.json",
         "policy.schema.json", "tool.schema.json", "vendor.schema.json",
     ]
 
@@ -183,10 +184,12 @@ def test_list_of_schemas_is_public(client):
     assert response.status_code == 200
     assert [(s["name"], s["url"]) for s in response.json()] == [
         ("vendor", "/api/schemas/vendor"), ("tool", "/api/schemas/tool"),
+        ("board", "/api/schemas/board"),
         ("agreement", "/api/schemas/agreement"), ("assessment", "/api/schemas/assessment"),
+        ("board_decision", "/api/schemas/board_decision"),
         ("bundle", "/api/schemas/bundle"), ("policy", "/api/schemas/policy"),
     ]
-    assert response.json()[4]["id"] == "https://schemas.witte-lijst.nl/bundle.schema.json"
+    assert response.json()[6]["id"] == "https://schemas.witte-lijst.nl/bundle.schema.json"
 
 
 @pytest.mark.parametrize("path", ["/api/schemas/tool", "/api/schemas/tool.schema.json"])

@@ -317,14 +317,14 @@ PUBLISHED_CONTENT = {
         "schema": "39fea76c707d2a6f", "assessments": "e4400742aa58a14e",
         "changelog": "4afdd7f7e937df7e", "changes": "41466dcf28f0d526",
         "domains": "15dd489a0f6b338e", "name_words": "ad211c7ac3745ca0",
-        "publication": "c9ab7a627e56ad65", "tools": "b20243175d72c744",
+        "publication": "dc71eec19e9585bf", "tools": "45b08ac953ec2d5a",
         "vendors": "2c4064e6bf0797ff", "fts": "3631ee0ca914267e"},
     "demo, changed, 400 days on": {
         "user_version": "4b227777d4dd1fc6", "journal_mode": "b05a18f448a1d2eb",
         "schema": "39fea76c707d2a6f", "assessments": "e4400742aa58a14e",
         "changelog": "f933ec8d92960e07", "changes": "f60d58650447ece1",
         "domains": "cfa17970ef59e60c", "name_words": "9ff8422f7df83a77",
-        "publication": "18d35779de8f85db", "tools": "a284129286bbadc3",
+        "publication": "5d45f8a16dd72bc7", "tools": "db849400cc0cde50",
         "vendors": "2c4064e6bf0797ff", "fts": "ab3059488e89e134"},
     "synthetic": {
         "user_version": "4b227777d4dd1fc6", "journal_mode": "b05a18f448a1d2eb",

@@ -119,9 +119,9 @@ def test_alternatives_are_only_the_ones_allowed_today(on_day):
 
 
 def test_an_agreement_that_ran_out_since_publishing_says_so(on_day):
-    page = on_day(dt.date(2027, 9, 1)).get("/tools/bordwerk-klassenbord").text
+    page = on_day(dt.date(2027, 2, 1)).get("/tools/sommenstad-oefenen").text
     assert "Status Verlopen" in section(page, "overeenkomst-titel")
-    assert "Status Getekend" in section(on_day(TODAY).get("/tools/bordwerk-klassenbord").text,
+    assert "Status Getekend" in section(on_day(TODAY).get("/tools/sommenstad-oefenen").text,
                                         "overeenkomst-titel")
 
 

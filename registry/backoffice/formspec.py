@@ -18,6 +18,7 @@ import msgspec
 from msgspec import inspect
 
 from registry import fields, labels, models
+from registry.labels import boards as board_labels
 from registry.labels import records as record_labels
 from registry.store.kinds import KINDS
 
@@ -42,6 +43,9 @@ ENUM_LABELS: dict[type[StrEnum], dict[str, str]] = {
     models.AssessmentStatus: record_labels.ASSESSMENT_STATUS_LABELS,
     models.Outcome: labels.OUTCOME_LABELS,
     models.Risk: {c: _capital(w) for c, w in labels.RISK_LABELS.items()},
+    models.SchoolType: {c: f"{_capital(w)} ({c})" for c, w in labels.LEVEL_LABELS.items()},
+    models.BoardDecisionKind: {c: w for c, w in board_labels.DECISION_LABELS.items()
+                               if c != "follow"},
 }
 """The Dutch name of every choice a form offers, by the enum it comes from."""
 

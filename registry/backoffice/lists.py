@@ -26,14 +26,15 @@ from registry.verdict import VerdictCode
 from registry.verdicts import Records, current_policy
 
 SEGMENTS = {"vendors": "leveranciers", "tools": "tools", "agreements": "overeenkomsten",
-            "assessments": "beoordelingen"}
+            "assessments": "beoordelingen", "boards": "besturen", "board_decisions": "besluiten"}
 """Each kind's path under /beheer."""
 GUARDS = [signed_in(Role.procurement)]
 """Every record page, reading ones too: the back office is for staff only."""
 PAGE_SIZE = 50
 MAX_PAGE = 20_000  # 1,000,000 records: enough, and SQLite's OFFSET stays small
 FILTERS = {"vendor": "leverancier", "tool": "tool", "category": "soort", "level": "onderwijs",
-           "status": "status"}
+           "status": "status", "board": "bestuur", "decision": "besluit",
+           "school_type": "soort_onderwijs", "school": "school", "party": "partij"}
 """The kinds' list filters (`Kind.filters`) by their Dutch query parameter."""
 ARCHIVED = {"": "exclude", "ook": "include", "alleen": "only"}
 
@@ -51,13 +52,14 @@ def _filter_controls(kind: str, query: Any) -> tuple[list[dict], dict[str, str]]
     """The filters of a kind's list as the page shows them, and those given, checked."""
     controls, given = [], {}
     field_of = {"vendor": "vendor_id", "category": "category", "level": "levels",
-                "status": "status",
-                "tool": "tool_id" if kind == "assessments" else "tool_ids.item"}
+                "status": "status", "board": "board_id", "decision": "decision",
+                "school_type": "school_types", "school": "schools.item", "party": "party",
+                "tool": "tool_ids.item" if kind == "agreements" else "tool_id"}
     for f in KINDS[kind].filters:
         param, value = FILTERS[f.name], (query.get(FILTERS[f.name]) or "").strip()[:200]
         spec = spec_at(kind, field_of[f.name].removesuffix(".item"))
-        choices = list(getattr(spec, "choices", ()) if f.name in ("category", "level", "status")
-                       else ())
+        listed = f.name in ("category", "level", "status", "decision", "school_type")
+        choices = list(getattr(spec, "choices", ()) if listed else ())
         if choices and value not in dict(choices):
             value = ""
         if value:
@@ -106,6 +108,8 @@ def _rows(kind: str, registry: Registry, items: list, today: dt.date) -> tuple[l
         "tools": ["name", "id", "vendor_id", "category", "verdict"],
         "agreements": ["id", "vendor_id", "model_version", "status", "signed_on", "expires_on"],
         "assessments": ["id", "tool_id", "kind", "status", "outcome", "assessed_on"],
+        "boards": ["name", "id", "school_types"],
+        "board_decisions": ["id", "board_id", "tool_id", "decision", "decided_on", "ends_on"],
     }[kind]
     rows = []
     for record in items:
@@ -118,8 +122,10 @@ def _rows(kind: str, registry: Registry, items: list, today: dt.date) -> tuple[l
                 vendor = vendors.get(record.vendor_id)
                 cells.append({"text": vendor.name if vendor else record.vendor_id,
                               "href": record_url("vendors", record.vendor_id)})
-            elif name == "tool_id":
-                cells.append({"text": record.tool_id, "href": record_url("tools", record.tool_id)})
+            elif name in ("tool_id", "board_id"):
+                target = "tools" if name == "tool_id" else "boards"
+                cells.append({"text": getattr(record, name),
+                              "href": record_url(target, getattr(record, name))})
             else:
                 cells.append({"text": show(kind, name, getattr(record, name))})
         rows.append({"title": getattr(record, columns[0]), "href": record_url(kind, record.id),

@@ -60,6 +60,8 @@ RECORD_WORDS = {
     "agreements": ("verwerkersovereenkomst", "verwerkersovereenkomsten",
                    "de verwerkersovereenkomst"),
     "assessments": ("beoordeling", "beoordelingen", "de beoordeling"),
+    "boards": ("schoolbestuur", "schoolbesturen", "het schoolbestuur"),
+    "board_decisions": ("besluit van een bestuur", "besluiten van besturen", "het besluit"),
 }
 """Per kind of record (its code): one, many, and one with its article."""
 CHAIN_ROLE_LABELS = {
@@ -142,6 +144,20 @@ FIELD_LABELS = {
     "privacybijsluiter_url": "Privacybijsluiter (webadres)",
     "privacybijsluiter_version": "Versie van de privacybijsluiter",
     "party": "Partij",
+    "boards.id": "Bestuursnummer (DUO)",
+    "school_types": "Soorten onderwijs",
+    "school_types.item": "Soort onderwijs",
+    "schools": "Scholen (BRIN- of vestigingscodes)",
+    "schools.item": "BRIN- of vestigingscode",
+    "board_id": "Schoolbestuur",
+    "board_decisions.tool_id": "Tool",
+    "decision": "Besluit",
+    "not_allowed": "Niet toegestaan op de scholen van het bestuur",
+    "board_decisions.conditions": "Voorwaarden van het bestuur",
+    "reason": "Waarom (openbaar)",
+    "decided_on": "Besloten op",
+    "decided_by": "Besloten door",
+    "ends_on": "Geldig tot en met",
     "tool_id": "Beoordeelde tool",
     "kind": "Soort beoordeling",
     "assessor": "Beoordeeld door",
@@ -233,7 +249,23 @@ FIELD_HELP = {
                              "persoonsgegevens de tool verwerkt, waarvoor, waar ze staan, hoe "
                              "lang ze bewaard blijven, welke subverwerkers meedoen en hoe ze "
                              "beveiligd zijn.",
-    "party": "Wie de overeenkomst sloot: de sector, of de naam van een schoolbestuur.",
+    "party": "Wie de overeenkomst sloot: sector, of het nummer van het schoolbestuur (5 "
+             "cijfers). De overeenkomst van een bestuur telt alleen voor dat bestuur.",
+    "boards.id": "Het nummer van het bevoegd gezag zoals DUO het publiceert: 5 cijfers.",
+    "schools": "De BRIN-codes (99AA) of vestigingscodes (99AA01) van de scholen van het "
+               "bestuur, zodat een school haar pagina vindt met haar eigen code.",
+    "board_id": "Het schoolbestuur dat besloot: het nummer van 5 cijfers.",
+    "decision": "Strenger: de tool mag niet, of alleen met extra voorwaarden. Eigen "
+                "goedkeuring: het bestuur staat de tool toe op grond van een eigen "
+                "beoordeling en overeenkomst. Geen besluit: het bestuur volgt de sector.",
+    "not_allowed": "Alleen bij Strenger: de tool mag op geen enkele school van het bestuur.",
+    "board_decisions.conditions": "Korte zinnen die een leraar kan volgen. Verplicht bij "
+                                  "Strenger als de tool niet helemaal verboden is.",
+    "reason": "Komt op de openbare witte lijst: schrijf het zo dat een leraar het begrijpt.",
+    "decided_by": "Het orgaan dat besloot, bijvoorbeeld College van bestuur; geen "
+                  "persoonsnaam.",
+    "ends_on": "De laatste dag waarop het besluit geldt. Daarna volgt het bestuur weer de "
+               "sector. Leeg: zonder einddatum.",
     "tool_id": "De tool die beoordeeld is. Typ de id of de naam van de tool.",
     "kind": "Een DPIA is een gegevensbeschermingseffectbeoordeling (AVG artikel 35). Een "
             "korte privacyscan is een kleiner onderzoek; een beveiligingsonderzoek kijkt "

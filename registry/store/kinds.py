@@ -27,6 +27,8 @@ class Reference:
     same: str | None = None
     """A field of this record that each target must have the same value in: an agreement's
     tools belong to the agreement's vendor (`same="vendor_id"`)."""
+    unless: str | None = None
+    """A value that names no record: an agreement's `party` is a board, unless `sector`."""
 
 
 @dataclass(frozen=True)
@@ -105,16 +107,27 @@ TOOLS = Kind(
         Filter("level", "EXISTS (SELECT 1 FROM json_each(levels) WHERE value = ?)"),
     ),
 )
+BOARDS = Kind(
+    name="boards", singular="board", input=models.BoardIn, stored=models.Board,
+    search=("name",), file_words=("board", "bestuur", "besturen"),
+    filters=(
+        Filter("school_type", "EXISTS (SELECT 1 FROM json_each(school_types) WHERE value = ?)",
+               models.SchoolType),
+        Filter("school", "EXISTS (SELECT 1 FROM json_each(schools) WHERE value = ?)"),
+    ),
+)
 AGREEMENTS = Kind(
     name="agreements", singular="agreement", input=models.AgreementIn, stored=models.Agreement,
     search=("party",), file_words=("agreement", "overeenkomst"),
     references=(Reference("vendor_id", "vendors"),
-                Reference("tool_ids", "tools", many=True, same="vendor_id")),
+                Reference("tool_ids", "tools", many=True, same="vendor_id"),
+                Reference("party", "boards", unless="sector")),
     links=(Links("tool_ids", "agreement_tools", "agreement_id", "tool_id"),),
     filters=(
         Filter("vendor", "vendor_id = ?"),
         Filter("tool", "id IN (SELECT agreement_id FROM agreement_tools WHERE tool_id = ?)"),
         Filter("status", "status = ?", models.AgreementStatus),
+        Filter("party", "party = ?"),
     ),
 )
 ASSESSMENTS = Kind(
@@ -128,7 +141,19 @@ ASSESSMENTS = Kind(
     ),
 )
 
-KINDS: dict[str, Kind] = {k.name: k for k in (VENDORS, TOOLS, AGREEMENTS, ASSESSMENTS)}
+BOARD_DECISIONS = Kind(
+    name="board_decisions", singular="board_decision", input=models.BoardDecisionIn,
+    stored=models.BoardDecision, search=("reason",), file_words=("decision", "besluit"),
+    references=(Reference("board_id", "boards"), Reference("tool_id", "tools")),
+    filters=(
+        Filter("board", "board_id = ?"),
+        Filter("tool", "tool_id = ?"),
+        Filter("decision", "decision = ?", models.BoardDecisionKind),
+    ),
+)
+
+KINDS: dict[str, Kind] = {k.name: k for k in (VENDORS, TOOLS, BOARDS, AGREEMENTS, ASSESSMENTS,
+                                              BOARD_DECISIONS)}
 """The records of a bundle, of the API's record routes and of the audit log, by name, in
 dependency order (a kind only refers to kinds before it)."""
 

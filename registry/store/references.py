@@ -57,7 +57,7 @@ def reference_errors(kind: Kind, record: Any, find: Find, *, unknowable: Collect
             items = ((None, value),)
         owner = None if ref.same is None else _owner(kind, record, ref, find)
         for i, target_id in items:
-            if not isinstance(target_id, str):
+            if not isinstance(target_id, str) or target_id == ref.unless:
                 continue
             found = find(ref.target, target_id)
             if found is None:
