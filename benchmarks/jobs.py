@@ -5,6 +5,7 @@
     python -m benchmarks.jobs publish DB OUT
     python -m benchmarks.jobs publish-reference PUBLISHED OUT
     python -m benchmarks.jobs check PUBLISHED QUERIES
+    python -m benchmarks.jobs check-boards PUBLISHED BOARD_CHECKS
     python -m benchmarks.jobs lists DB
 
 Each prints one line of JSON: seconds, counts and the kernel's peak RSS (`maxrss_mb`).
@@ -64,6 +65,7 @@ def import_reference(bundle: Path, db_path: Path) -> dict:
     record rows in one transaction (no reference checks, no audit events)."""
     from registry import models
     from registry.db import Registry
+    from registry.store.kinds import KINDS
 
     _fresh(db_path)
     registry = Registry(db_path)
@@ -76,7 +78,7 @@ def import_reference(bundle: Path, db_path: Path) -> dict:
     stamp = msgspec.to_builtins(dt.datetime.now(dt.UTC))
     conn, records = registry.conn, 0
     conn.execute("BEGIN IMMEDIATE")
-    for kind in ("vendors", "tools", "agreements", "assessments"):
+    for kind in KINDS:
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info([{kind}])")]
         rows = []
         for record in getattr(decoded, kind):
@@ -162,6 +164,53 @@ def check(published: Path, queries_path: Path) -> dict:
             "statuses": statuses}
 
 
+BOARD_PARAMETERS = ("board", "board_id", "bestuur")
+"""What `PublishedWhitelist.check` may call the board's number (the first it has counts)."""
+
+
+def check_boards(published: Path, board_checks_path: Path) -> dict:
+    """The check with a board in process against the same questions without one, on the
+    same reader, each timed twice in turn (the better of the two counts for both)."""
+    import inspect
+
+    from registry.whitelist.reader import PublishedWhitelist
+
+    asked = [tuple(pair) for pair in json.loads(board_checks_path.read_text())]
+    whitelist = PublishedWhitelist(published)
+    parameters = inspect.signature(whitelist.check).parameters
+    name = next((p for p in BOARD_PARAMETERS if p in parameters), None)
+    if name is None:
+        whitelist.close()
+        return {"skipped": "PublishedWhitelist.check takes no board "
+                           f"(none of {', '.join(BOARD_PARAMETERS)})"}
+    today = TODAY
+    for q, board in asked[:200]:  # warm up caches
+        whitelist.check(q, today)
+        whitelist.check(q, today, **{name: board})
+    plain, with_board, decided = [], [], 0
+    for _ in range(2):
+        start = time.perf_counter()
+        for q, _board in asked:
+            whitelist.check(q, today)
+        plain.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for q, board in asked:
+            answer = whitelist.check(q, today, **{name: board})
+            decided += _board_decided(answer)
+        with_board.append(time.perf_counter() - start)
+    whitelist.close()
+    return {"n": len(asked), "parameter": name, "check_seconds": min(plain),
+            "board_seconds": min(with_board), "decided": decided // 2}
+
+
+def _board_decided(answer) -> int:
+    """1 if the answer carries a board's own decision (not `follow`)."""
+    board = getattr(answer, "board", None)
+    if isinstance(board, dict):
+        return int(board.get("decision", "follow") != "follow")
+    return int(getattr(board, "decision", "follow") != "follow")
+
+
 LIST_PAGES = {
     "tools, first page": ("tools", "", {}, 0),
     "tools, page 1,000": ("tools", "", {}, 49_950),
@@ -170,6 +219,8 @@ LIST_PAGES = {
     "tools, category and school type": ("tools", "", {"category": "practice", "level": "VO"}, 0),
     "agreements, status signed": ("agreements", "", {"status": "signed"}, 0),
     "assessments, search 'a'": ("assessments", "a", {}, 0),
+    "boards, school type VO": ("boards", "", {"school_type": "VO"}, 0),
+    "board decisions, stricter": ("board_decisions", "", {"decision": "stricter"}, 0),
 }
 """The back office's list pages (`registry.store.records.page`, what /beheer/<kind> asks)."""
 
@@ -200,7 +251,7 @@ def lists(db_path: Path) -> dict:
 
 
 JOBS = {"lists": lists, "import": import_, "import-reference": import_reference, "publish": publish,
-        "publish-reference": publish_reference, "check": check}
+        "publish-reference": publish_reference, "check": check, "check-boards": check_boards}
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ from typing import Any
 import msgspec
 
 SEED = 20261128
+KINDS = ("vendors", "tools", "boards", "agreements", "assessments", "board_decisions")
+"""The kinds of records of a bundle, in the order they are imported."""
 TODAY = dt.date(2026, 11, 28)
 
 PREFIXES = ("Reken Taal Lees Spel Toets Klas Wereld Examen Quiz Woord Kaart Som Tafel Klok Bord "
@@ -266,6 +268,12 @@ def encode(data: dict[str, Any]) -> bytes:
 def queries(data: dict[str, Any], n: int = 2000, seed: int = SEED) -> list[str]:
     """What teachers paste into the check, in realistic shares: mostly URLs of registered
     tools (with a path, sometimes on a subdomain), some names, some unknown sites."""
+    return [q for q, _ in asked(data, n, seed)]
+
+
+def asked(data: dict[str, Any], n: int = 2000, seed: int = SEED) -> list[tuple[str, str]]:
+    """`queries`, each with the id of the tool it was made from (for an unknown site or a
+    made-up name too: the tool the teacher had in mind)."""
     rng = random.Random(seed + 1)
     tools = data["tools"]
     out = []
@@ -274,15 +282,16 @@ def queries(data: dict[str, Any], n: int = 2000, seed: int = SEED) -> list[str]:
         roll = rng.random()
         host = rng.choice(t["domains"])["host"]
         if roll < 0.55:
-            out.append(f"https://{host}/klas/{rng.randint(1, 40)}?les={rng.randint(1, 9)}")
+            q = f"https://{host}/klas/{rng.randint(1, 40)}?les={rng.randint(1, 9)}"
         elif roll < 0.65:
-            out.append(f"{host}")
+            q = f"{host}"
         elif roll < 0.72:
-            out.append(f"https://leerling.{host}/start")
+            q = f"https://leerling.{host}/start"
         elif roll < 0.85:
-            out.append(t["name"])
+            q = t["name"]
         elif roll < 0.93:
-            out.append(f"https://onbekend{rng.randint(1, 10**6)}.example.com/opdracht")
+            q = f"https://onbekend{rng.randint(1, 10**6)}.example.com/opdracht"
         else:
-            out.append(f"{rng.choice(PREFIXES)} {rng.choice(ROOTS)}")
+            q = f"{rng.choice(PREFIXES)} {rng.choice(ROOTS)}"
+        out.append((q, t["id"]))
     return out

@@ -182,6 +182,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def open_registry(app: Litestar) -> None:
         prepare(settings)
         app.state.registry = storage.Registry(settings.db_path)
+        app.state.registry.today = settings.today  # the board rules judge on the app's day
         app.state.today = settings.today
         app.state.settings = settings  # the back office reads its OIDC settings here
         protection.open(app.state.registry)

@@ -11,7 +11,8 @@ The rules, in order:
 4. `own_approval`: allowed (with the board's conditions, if any), unless the sector verdict
    is `not_allowed` and the policy does not let boards approve what the sector rejected
    (`Policy.board_rules.may_approve_rejected`, default no): then the decision does not count
-   and the teacher is told so.
+   and the teacher is told so (unless the board's own agreements already allow the tool:
+   then that verdict holds and nothing is refused).
 The verdict "with the board's agreements" is `evaluate(..., board=id)`: the sector's
 agreements and the board's own; for a board without any it is the sector verdict.
 """
@@ -87,8 +88,10 @@ def judge_for_board(board_id: str, sector: Verdict, with_board: Verdict,
             conditions = list(decision.conditions)
             code = VerdictCode.allowed_with_conditions if conditions else VerdictCode.allowed
             text = BOARD_TEXTS["own_approval_conditions" if conditions else "own_approval"]
-        else:
+        elif code not in ALLOWING:
             refused, text = True, BOARD_TEXTS["own_approval_refused"]
+        else:  # refused, but the board's own agreement already allows it: nothing to refuse
+            counts = False
     kind = decision.decision.value if counts and not refused else "follow"
     return BoardVerdict(
         board_id=board_id, decision=kind, decision_label=DECISION_LABELS[kind], code=code,

@@ -26,10 +26,17 @@ def token() -> None:
     "--role", required=True, type=click.Choice([r.value for r in TOKEN_ROLES]),
     help="procurement: records; publisher: also publications and policy.",
 )
-def token_create(db_path: Path, name: str, role: str) -> None:
+@click.option("--board", default=None, metavar="NUMBER",
+              help="Scope the token to one school board (its DUO number, e.g. 99002): it may "
+                   "then read records and write only that board's agreements and decisions.")
+def token_create(db_path: Path, name: str, role: str, board: str | None) -> None:
     """Create a token and print it once: store it safely, it cannot be shown again."""
-    created, secret = open_registry(db_path).tokens.create(name, Role(role))
-    console.print(f"Created token '{created.name}' ({created.role}, id {created.id}).")
+    try:
+        created, secret = open_registry(db_path).tokens.create(name, Role(role), board)
+    except RegistryError as exc:  # its one sentence says it all: no field lines
+        raise RegistryError(exc.detail) from None
+    scope = f", board {created.board_id}" if created.board_id else ""
+    console.print(f"Created token '{created.name}' ({created.role}{scope}, id {created.id}).")
     console.print("Store it now; it is not shown again:")
     click.echo(secret)
 
@@ -37,11 +44,15 @@ def token_create(db_path: Path, name: str, role: str) -> None:
 @token.command("list")
 @db_option
 def token_list(db_path: Path) -> None:
-    """List tokens: name, role, created, revoked."""
-    table = Table("id", "name", "role", "created", "revoked")
-    for t in open_registry(db_path).tokens.list():
+    """List tokens: name, role, board (a column only once a token is scoped to one),
+    created, revoked."""
+    tokens = open_registry(db_path).tokens.list()
+    boards = any(t.board_id for t in tokens)
+    table = Table("id", "name", "role", *(["board"] if boards else []), "created", "revoked")
+    for t in tokens:
         revoked = t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else ""
-        table.add_row(t.id, t.name, t.role, t.created_at.isoformat(timespec="seconds"), revoked)
+        table.add_row(t.id, t.name, t.role, *([t.board_id or ""] if boards else []),
+                      t.created_at.isoformat(timespec="seconds"), revoked)
     console.print(table)
 
 
@@ -87,7 +98,10 @@ def _checked_password(value: str) -> str:
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from the first line of standard input (for scripts) "
                    "instead of asking for it twice.")
-def user_create(db_path: Path, email: str, name: str, role: str, password_stdin: bool) -> None:
+@click.option("--board", default=None, metavar="NUMBER",
+              help="Scope the account to one school board (its DUO number, e.g. 99002).")
+def user_create(db_path: Path, email: str, name: str, role: str, password_stdin: bool,
+                board: str | None) -> None:
     """Create an account that signs in at /beheer/inloggen with EMAIL and a password.
 
     The password needs at least 12 characters and must not be a common one; only its argon2id
@@ -104,10 +118,11 @@ def user_create(db_path: Path, email: str, name: str, role: str, password_stdin:
                                 value_proc=_checked_password)
     try:
         created = open_registry(db_path).accounts.create(email, name, Role(role), password,
-                                                         actor())
+                                                         actor(), board_id=board)
     except RegistryError as exc:  # its one sentence says it all: no field lines
         raise RegistryError(exc.detail) from None
-    console.print(f"Created account '{created.email}' ({created.role}). Sign in at "
+    scope = f", board {created.board_id}" if created.board_id else ""
+    console.print(f"Created account '{created.email}' ({created.role}{scope}). Sign in at "
                   "/beheer/inloggen.", markup=False, highlight=False)
 
 
@@ -115,10 +130,14 @@ def user_create(db_path: Path, email: str, name: str, role: str, password_stdin:
 @db_option
 def user_list(db_path: Path) -> None:
     """List accounts: e-mail, name, role (none: waiting for approval), status, last sign-in."""
-    table = Table("email", "name", "role", "status", "last sign-in")
-    for a in open_registry(db_path).accounts.list():
+    accounts = open_registry(db_path).accounts.list()
+    boards = any(a.board_id for a in accounts)  # a column once an account is scoped to one
+    table = Table("email", "name", "role", *(["board"] if boards else []), "status",
+                  "last sign-in")
+    for a in accounts:
         status = "disabled" if a.disabled else "waiting" if a.role is None else "active"
-        table.add_row(a.email, a.name, a.role or "", status, (a.last_signin_at or "")[:19])
+        table.add_row(a.email, a.name, a.role or "", *([a.board_id or ""] if boards else []),
+                      status, (a.last_signin_at or "")[:19])
     console.print(table)
 
 

@@ -11,8 +11,9 @@ commits the change together with its audit event, or nothing at all.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,13 @@ import msgspec
 from sqlite_utils import Database
 
 from registry import models
+from registry.clock import clock_from_env
 from registry.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from registry.migrations import migrations
 from registry.store.accounts import Accounts
 from registry.store.audit import AuditLog, event_row
 from registry.store.connection import Store, connect, connect_read_only
+from registry.store.decisions import RULES
 from registry.store.files import DatabaseFile
 from registry.store.kinds import KINDS, Kind
 from registry.store.policies import Policies
@@ -65,6 +68,9 @@ class Registry:
         self.reviews = ReviewRequests(self.store, self.audit)
         self.publications = Publications(self.store, self.audit)
         self.file = DatabaseFile(self.store, self.audit)
+        self.today: Callable[[], dt.date] = clock_from_env()
+        """The day the rules of a write read verdicts on (`registry.store.decisions`); the
+        app sets its own clock here."""
 
     @classmethod
     def open_read_only(cls, path: str | Path) -> Registry:
@@ -100,12 +106,18 @@ class Registry:
         return read(self.store, KINDS[kind], [row])[0]
 
     def list(self, kind: str, *, limit: int | None, offset: int = 0, archived: str = "exclude",
+             scope: tuple[str, Collection[str]] | None = None,
              **filters: str | None) -> tuple[list, int]:
         """One page of records by id (`limit` None: all), and the total that match the filters:
         those of the kind's declaration, `q` (text in its id or search columns) and `archived`
-        (exclude, include or only)."""
+        (exclude, include or only). `scope` (column, values): only records with one of those
+        values in that column (a board's token reads the sector's and its own board's)."""
         declared = KINDS[kind]
         where, params = _conditions(declared, filters)
+        if scope is not None:
+            column, values = scope
+            where.append(f"[{column}] IN ({', '.join('?' * len(values))})")
+            params += list(values)
         where += {"exclude": ["archived_at IS NULL"], "only": ["archived_at IS NOT NULL"]
                   }.get(archived, [])
         clause = " AND ".join(where) or None
@@ -137,6 +149,7 @@ class Registry:
                     [],
                 )
             check_references(self.store, declared, data)
+            self._check_rules(kind, data)
             stamp = now()
             record = declared.stored(
                 **msgspec.structs.asdict(data), version=1, created_at=stamp, updated_at=stamp
@@ -193,6 +206,7 @@ class Registry:
             values = msgspec.structs.asdict(data)
             if values == {k: getattr(before, k) for k in values}:
                 return before  # unchanged: no new version, no event
+            self._check_rules(kind, data)
             record = msgspec.structs.replace(
                 before, **values, version=before.version + 1, updated_at=now()
             )
@@ -232,6 +246,7 @@ class Registry:
             _check_version(declared, before, expected_version)
             if before.archived_at is None:
                 raise Conflict(f"The {declared.singular} '{record_id}' is not archived.")
+            self._check_rules(kind, before)
             record = msgspec.convert(
                 to_builtins(before) | {"version": before.version + 1, "updated_at": now(),
                                        "archived_at": None},
@@ -242,6 +257,11 @@ class Registry:
                 "version", "updated_at", "archived_at")})
             self.audit.record("restore", kind, record, before, actor, None)
         return record
+
+    def _check_rules(self, kind: str, record: models.Base) -> None:
+        """The kind's rules beyond its schema and references (`registry.store.decisions`)."""
+        if rule := RULES.get(kind):
+            rule(self, record, self.today())
 
     def _current(self, kind: Kind, record_id: str, expected_version: Collection[int] | None):
         before = self.get(kind.name, record_id)

@@ -29,6 +29,7 @@ from registry.bundles import Checked, Source, check, gc_paused, read_json, text_
 from registry.db import Registry
 from registry.errors import Conflict, FieldError, Invalid, RegistryError, field_error
 from registry.exporter import as_input, fingerprint
+from registry.store.decisions import import_errors
 from registry.store.kinds import KINDS
 from registry.store.references import reference_errors, value_of
 
@@ -149,6 +150,8 @@ def plan(registry: Registry, checked: Checked, force: bool) -> Plan:
         for i, record in checked.records[kind]:
             if first[kind].get(record.id) == i and (kind, str(i)) not in faulty:
                 _diff(result, kind, i, record, stored[kind].get(record.id), checked, force)
+    result.errors += import_errors(registry, checked.records, faulty,
+                                   {(c.kind, c.id) for c in result.changes}, registry.today())
     return result
 
 
@@ -249,7 +252,7 @@ def _import(registry, source, actor, dry_run, force, progress) -> ImportReport:
         _report(report, planned, source, checked)
         if report.ok:
             done, total = 0, len(planned.changes)
-            for batch in _batches(planned.changes):
+            for batch in _batches(_updates_first(planned.changes)):
                 records = [planned.new[change.kind, change.id] for change in batch]
                 if batch[0].action == "create":  # checked above: new ids, known references
                     registry.create_many(batch[0].kind, records, actor, source.name)
@@ -262,6 +265,13 @@ def _import(registry, source, actor, dry_run, force, progress) -> ImportReport:
                     progress("Importing", done + len(batch), total)
                 done += len(batch)
     return report
+
+
+def _updates_first(changes: list[Change]) -> list[Change]:
+    """Per kind, the updates before the creates: a record the file moves frees its place
+    (a board's live decision on a tool) before a new one takes it."""
+    order = {kind: n for n, kind in enumerate(KINDS)}
+    return sorted(changes, key=lambda c: (order[c.kind], c.action == "create"))
 
 
 def _batches(changes: list[Change], size: int = 1000) -> Iterator[list[Change]]:

@@ -359,6 +359,8 @@ class ApiToken(Base, kw_only=True):
     role: Role
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
+    board_id: str | None = None
+    """The school board (DUO number) the token may write for; None: the sector's."""
 
 
 RecordKey = Annotated[

@@ -491,7 +491,7 @@ def test_an_unknown_field_in_a_review_request_is_refused(client):
 @pytest.mark.parametrize(("op_id", "filters"), [
     ("list_vendors", {"q"}),
     ("list_tools", {"vendor", "category", "level", "q", "verdict"}),
-    ("list_agreements", {"vendor", "tool", "status", "q"}),
+    ("list_agreements", {"vendor", "tool", "status", "party", "q"}),
     ("list_assessments", {"tool", "status", "q"}),
 ])
 def test_list_operations_document_only_their_own_filters(spec, op_id, filters):

@@ -169,7 +169,7 @@ WRITES = [
     ("PUT", "/api/tools/rekenrijk", {**TOOL, "name": "Rekenrijk 2"}, 200),
     ("DELETE", "/api/tools/rekenrijk", None, 200),
     ("POST", "/api/agreements", fresh("agreements"), 201),
-    ("PUT", "/api/agreements/rekenfabriek-vo", {**AGREEMENT, "party": "Stichting X"}, 200),
+    ("PUT", "/api/agreements/rekenfabriek-vo", {**AGREEMENT, "deviations": True, "deviations_summary": "Andere bewaartermijn"}, 200),
     ("DELETE", "/api/agreements/rekenfabriek-vo", None, 200),
     ("POST", "/api/assessments", fresh("assessments"), 201),
     ("PUT", "/api/assessments/rekenrijk-dpia", {**ASSESSMENT, "assessor": "SIVON Demo"}, 200),

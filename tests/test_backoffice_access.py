@@ -1,9 +1,13 @@
 """Who may open which back-office page: every page and form under /beheer, read from the app's
 route table (so pages added later are covered), × anonymous, each role, an account waiting for
-approval, a disabled account and an expired session → the expected answer.
+approval, a disabled account, an expired session and an account of one school board (with
+the admin role: its board alone keeps it out) → the expected answer.
 
 `REQUIRED` is the table of each route's intended role; a route missing from it, or whose guard
 asks another role, fails `test_every_back_office_route_has_the_role_the_table_says`.
+`FOR_BOARDS` are the routes a board's account may use (its board's pages, and the record pages
+of decisions and agreements, which show it only its own board's: tests/test_board_backoffice.py);
+every other guarded route refuses it.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ REQUIRED: dict[tuple[str, str], Role | None] = {
     ("POST", "/beheer/accounts/{account_id:str}/rol"): Role.admin,
     ("POST", "/beheer/accounts/{account_id:str}/uitschakelen"): Role.admin,
     ("POST", "/beheer/accounts/{account_id:str}/inschakelen"): Role.admin,
+    ("POST", "/beheer/accounts/{account_id:str}/bestuur"): Role.admin,
     ("GET", "/beheer/tokens"): Role.admin,
     ("POST", "/beheer/tokens"): Role.admin,
     ("POST", "/beheer/tokens/{token_id:str}/intrekken"): Role.admin,
@@ -58,6 +63,9 @@ REQUIRED: dict[tuple[str, str], Role | None] = {
     ("GET", "/beheer/verloopt"): Role.procurement,
     ("GET", "/beheer/meldingen"): Role.procurement,
     ("POST", "/beheer/meldingen"): Role.procurement,
+    ("GET", "/beheer/besturen/overzicht"): Role.procurement,
+    ("GET", "/beheer/bestuur"): Role.procurement,
+    ("GET", "/beheer/bestuur/{board_id:str}"): Role.procurement,
 }
 # Each kind of record has the same pages, all for procurement (and so for everyone above it).
 for _kind in ("leveranciers", "tools", "besturen", "overeenkomsten", "beoordelingen", "besluiten"):
@@ -68,8 +76,14 @@ for _kind in ("leveranciers", "tools", "besturen", "overeenkomsten", "beoordelin
         ("GET", _one), ("POST", _one), ("POST", f"{_one}/archiveren"),
         ("GET", f"{_one}/geschiedenis"), ("POST", f"{_one}/terugzetten")]}
 """Each back-office route's intended role (None: open to anyone, such as the sign-in page)."""
+FOR_BOARDS = {("GET", "/beheer/bestuur"), ("GET", "/beheer/bestuur/{board_id:str}")} | {
+    (method, path) for method, path in REQUIRED
+    if path.startswith(("/beheer/besluiten", "/beheer/overeenkomsten"))}
+"""The routes a board's account may use (with the role REQUIRED says)."""
+BOARD = "99002"
 
-ACTORS = ("anonymous", "procurement", "publisher", "admin", "waiting", "disabled", "expired")
+ACTORS = ("anonymous", "procurement", "publisher", "admin", "waiting", "disabled", "expired",
+          "board")
 PASSWORD = "een lang wachtwoord voor tests"
 HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # cheap: tests only
 TODAY = dt.date(2026, 11, 28)
@@ -80,8 +94,9 @@ def settings(folder) -> Settings:
 
 
 def back_office_routes(app) -> list[tuple[str, str, Role | None]]:
-    """(method, path, the role its guards ask or None) of every back-office route, from the
-    app's route table; its CSS and the OPTIONS answers are not pages."""
+    """(method, path, the role its guards ask or None, whether they let a board's account in)
+    of every back-office route, from the app's route table; its CSS and the OPTIONS answers
+    are not pages."""
     found = []
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or not (
@@ -90,9 +105,10 @@ def back_office_routes(app) -> list[tuple[str, str, Role | None]]:
         if route.path.startswith("/beheer/static/"):
             continue
         for handler in route.route_handlers:
-            roles = [g.role for g in handler.resolve_guards() if hasattr(g, "role")]
+            guards = [g for g in handler.resolve_guards() if hasattr(g, "role")]
             for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"}):
-                found.append((method, route.path, roles[0] if roles else None))
+                found.append((method, route.path, guards[0].role if guards else None,
+                              bool(guards) and guards[0].boards))
     return sorted(found, key=lambda r: (r[1], r[0]))
 
 
@@ -124,8 +140,11 @@ def client_as(app, actor: str) -> TestClient:
         return client
     accounts = app.state.registry.accounts
     role = Role(actor) if actor in Role.__members__ else Role.procurement
+    if actor == "board":  # every role: what keeps it out is its board
+        role = Role.admin
     email = f"{actor}-{time.monotonic_ns()}@school.example"
-    account = accounts.create(email, actor, None if actor == "waiting" else role, PASSWORD, "t")
+    account = accounts.create(email, actor, None if actor == "waiting" else role, PASSWORD, "t",
+                              board_id=BOARD if actor == "board" else None)
     signed = client.post("/beheer/inloggen", follow_redirects=False, data={
         "email": email, "wachtwoord": PASSWORD,
         "_csrf_token": token_of(client.get("/beheer/inloggen").text)})
@@ -138,13 +157,17 @@ def client_as(app, actor: str) -> TestClient:
     return client
 
 
-def expected(actor: str, needed: Role | None, method: str) -> str:
+def expected(actor: str, needed: Role | None, method: str, path: str = "") -> str:
     if needed is None:
         return "open"
     if actor in ("anonymous", "disabled", "expired"):
         return "sign-in" if method == "GET" else "refused: signed out"
     if actor == "waiting":
         return "refused: waiting"
+    if actor == "board":
+        if (method, path) in FOR_BOARDS:
+            return "allowed"
+        return "board page" if (method, path) == ("GET", "/beheer") else "refused: board"
     return "allowed" if includes(Role(actor), needed) else "refused: role"
 
 
@@ -152,11 +175,14 @@ def answer_kind(response) -> str:
     location = response.headers.get("location", "")
     if response.status_code == 303 and location.startswith("/beheer/inloggen?volgende="):
         return "sign-in"
+    if response.status_code == 303 and location == "/beheer/bestuur":
+        return "board page"
     if response.status_code == 403:
         assert response.headers["content-type"].startswith("text/html")
         for words, kind in (("Je bent niet (meer) ingelogd", "refused: signed out"),
                             ("wacht op goedkeuring", "refused: waiting"),
                             ("niet de rol die hiervoor nodig is", "refused: role"),
+                            ("Dit is niet voor je schoolbestuur", "refused: board"),
                             ("Dit formulier is niet meer geldig", "refused: csrf")):
             if words in response.text:
                 return kind
@@ -166,24 +192,27 @@ def answer_kind(response) -> str:
 
 
 def test_the_route_table_is_read():
-    assert ("GET", "/beheer/accounts", Role.admin) in ROUTES
-    assert ("POST", "/beheer/uitloggen", None) in ROUTES
-    assert not any(path.startswith("/beheer/static") for _, path, _ in ROUTES)
+    assert ("GET", "/beheer/accounts", Role.admin, False) in ROUTES
+    assert ("POST", "/beheer/uitloggen", None, False) in ROUTES
+    assert not any(path.startswith("/beheer/static") for _, path, _, _ in ROUTES)
 
 
 def test_every_back_office_route_has_the_role_the_table_says():
-    found = {(method, path): role for method, path, role in ROUTES}
+    found = {(method, path): role for method, path, role, _ in ROUTES}
     missing = sorted(set(found) - set(REQUIRED))
     assert missing == [], f"add these routes to REQUIRED with their role: {missing}"
     assert {k: v for k, v in REQUIRED.items() if k in found and found[k] != v} == {}, (
         "these routes' guards ask another role than REQUIRED says")
+    for_boards = {(method, path) for method, path, _, boards in ROUTES if boards}
+    assert for_boards == FOR_BOARDS, "these routes let a board's account in, or not, unlike " \
+        f"FOR_BOARDS: {sorted(for_boards ^ FOR_BOARDS)}"
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize(("method", "path", "guarded"), ROUTES,
-                         ids=[f"{m} {p}" for m, p, _ in ROUTES])
+@pytest.mark.parametrize(("method", "path", "guarded", "boards"), ROUTES,
+                         ids=[f"{m} {p}" for m, p, _, _ in ROUTES])
 def test_every_page_and_form_answers_each_kind_of_visitor_as_expected(
-        app, actor, method, path, guarded):
+        app, actor, method, path, guarded, boards):
     needed = REQUIRED.get((method, path), guarded)
     client = client_as(app, actor)
     url = concrete(path)
@@ -193,7 +222,7 @@ def test_every_page_and_form_answers_each_kind_of_visitor_as_expected(
         token = token_of(client.get("/beheer/inloggen").text)
         response = client.request(method, url, data={"_csrf_token": token},
                                   follow_redirects=False)
-    want = expected(actor, needed, method)
+    want = expected(actor, needed, method, path)
     got = answer_kind(response)
     if want in ("allowed", "open"):
         assert got == "answered", (actor, method, path, response.status_code)
@@ -205,10 +234,10 @@ def test_every_page_and_form_answers_each_kind_of_visitor_as_expected(
         assert ("verlopen" in query) is (actor == "expired")
 
 
-@pytest.mark.parametrize(("method", "path", "guarded"),
+@pytest.mark.parametrize(("method", "path", "guarded", "boards"),
                          [r for r in ROUTES if r[0] != "GET"],
-                         ids=[f"{m} {p}" for m, p, _ in ROUTES if m != "GET"])
-def test_every_form_refuses_a_post_without_its_csrf_token(app, method, path, guarded):
+                         ids=[f"{m} {p}" for m, p, _, _ in ROUTES if m != "GET"])
+def test_every_form_refuses_a_post_without_its_csrf_token(app, method, path, guarded, boards):
     client = client_as(app, "admin")
     response = client.request(method, concrete(path), data={"email": "x"},
                               follow_redirects=False)

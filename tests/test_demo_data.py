@@ -1,14 +1,20 @@
 """The demo bundle in data/demo.json decodes into the records and hangs together."""
 
+import datetime as dt
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
 import pytest
 
+from registry.db import Registry
+from registry.importer import load_demo
 from registry.models import RECORD_TYPES
+from registry.verdict import RecordRef, evaluate
+from registry.verdicts import current_policy
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo.json"
 KINDS = list(RECORD_TYPES)
@@ -97,3 +103,72 @@ def test_internal_notes_say_they_are_fictional(records):
     ]
     assert notes, "the demo should show internal notes"
     assert [n for n in notes if not n[2].startswith("Fictieve interne notitie (demo):")] == []
+
+
+# --- school boards (issue 17) ---------------------------------------------------------------
+
+DEMO_DAY = dt.date(2026, 11, 28)
+
+
+def test_board_records_hang_together(records):
+    boards = {b.id: b for b in records["boards"]}
+    tools = {t.id for t in records["tools"]}
+    assert set(boards) == {"99001", "99002", "99003"}
+    decisions = records["board_decisions"]
+    assert [(d.id, d.board_id) for d in decisions if d.board_id not in boards] == []
+    assert [(d.id, d.tool_id) for d in decisions if d.tool_id not in tools] == []
+    live = Counter((d.board_id, d.tool_id) for d in records["board_decisions"])
+    assert [pair for pair, n in live.items() if n > 1] == []
+    parties = {a.party for a in records["agreements"]}
+    assert parties - {"sector"} <= set(boards) and parties - {"sector"}, "a board agreement"
+    schools = Counter(s for b in boards.values() for s in b.schools)
+    assert [s for s, n in schools.items() if n > 1] == []
+    assert [b.name for b in boards.values() if not b.name.endswith("(fictief)")] == []
+
+
+def test_the_three_boards_decide_differently_on_one_tool(records):
+    """The acceptance's tool: board A follows, B is stricter, C approved it itself."""
+    on_tool = {d.board_id: d for d in records["board_decisions"]
+               if d.tool_id == "lernfabrik-scheikunde"}
+    assert "99001" not in on_tool
+    assert (on_tool["99002"].decision, on_tool["99002"].not_allowed) == ("stricter", True)
+    assert on_tool["99003"].decision == "own_approval" and on_tool["99003"].conditions
+
+
+@pytest.fixture(scope="module")
+def demo_registry(tmp_path_factory) -> Iterator[Registry]:
+    registry = Registry(tmp_path_factory.mktemp("demo") / "registry.db")
+    registry.migrate()
+    load_demo(registry)
+    yield registry
+    registry.close()
+
+
+def test_demo_boards_and_decisions_import(demo_registry, records):
+    for kind in ("boards", "board_decisions"):
+        stored = {r.id: r for r in demo_registry.all(kind)}
+        assert set(stored) == {r.id for r in records[kind]}
+        for given in records[kind]:  # every field as given, internal notes too
+            assert msgspec.structs.asdict(given).items() <= msgspec.structs.asdict(
+                stored[given.id]).items()
+    assert [a.id for a in demo_registry.list("agreements", party="99001", limit=None)[0]] == [
+        "bordwerk-avv"]
+    assert demo_registry.list("agreements", party="99002", limit=None)[0] == []
+
+
+def test_a_board_agreement_counts_only_for_its_own_board(demo_registry):
+    tool = demo_registry.get("tools", "bordwerk-klassenbord")
+    agreements, _ = demo_registry.list("agreements", tool=tool.id, limit=None)
+    assessments, _ = demo_registry.list("assessments", tool=tool.id, limit=None)
+    assert [(a.id, a.party) for a in agreements] == [("bordwerk-avv", "99001")]
+
+    def agreement_reason(board: str | None):
+        verdict = evaluate(tool, None, agreements, assessments, current_policy(demo_registry),
+                           DEMO_DAY, board=board)
+        return next(r for r in verdict.reasons if r.rule == "agreement")
+
+    own = agreement_reason("99001")
+    assert own.record == RecordRef(kind="agreement", id="bordwerk-avv")
+    for board in (None, "99002", "99003"):  # as if there were no agreement at all
+        assert agreement_reason(board).record == RecordRef(kind="tool", id=tool.id), board
+        assert "geen verwerkersovereenkomst" in agreement_reason(board).text

@@ -74,7 +74,9 @@ CONFIG = schemathesis.Config.from_dict({
 # rule the document could have said) is a mismatch between the API and its document.
 STATE_RULES = {
     412: (r"not the one in If-Match",),
-    422: (r"there is no (vendor|tool) with id", r"belongs to vendor", r"the id in the URL",
+    422: (r"there is no (vendor|tool|board) with id", r"belongs to vendor", r"the id in the URL",
+          r"a board may not approve a tool the sector rejected",
+          r"has a live decision on tool '[^']*' already",
           r"must be after `", r"`domains` lists the same value twice",
           r"may appear only once per kind", r"in the registry \(version \d+",
           r"is archived in the registry"),

@@ -178,7 +178,8 @@ def test_only_the_published_file_is_served(site):
     assert not any("registry" in Path(d["path"]).name for d in databases)
     tables = site.get(f"{DB}.json").json()["tables"]
     assert {t["name"] for t in tables if not t["hidden"]} == {
-        "assessments", "changelog", "changes", "domains", "publication", "tools", "vendors"}
+        "assessments", "board_changelog", "board_verdicts", "boards", "changelog", "changes",
+        "domains", "publication", "tools", "vendors"}
 
 
 def test_sql_is_off_and_every_query_is_time_limited(site):

@@ -76,6 +76,18 @@ PUBLIC_COLUMNS = {
     "publication": ["version", "published_at", "evaluated_on", "policy_version",
                     "previous_version", "counts", "changes", "sha256", "restores_version"],
     "name_words": ["word", "tool_id"],
+    "boards": ["id", "name", "school_types", "schools", "website"],
+    "board_verdicts": [
+        "board_id", "tool_id", "board_name", "tool_name", "decision", "decision_label", "text",
+        "reason", "decided_on", "decided_by", "ends_on", "own_approval_refused", "verdict",
+        "verdict_label", "conditions", "reasons", "verdict_changes_on", "next_verdict",
+        "next_verdict_label", "next_conditions", "next_reasons", "next_decision",
+        "next_decision_label", "next_text",
+    ],
+    "board_changelog": ["publication_version", "published_at", "board_id", "tool_id",
+                        "board_name", "tool_name", "change", "change_label", "decision",
+                        "decision_label", "before", "before_label", "after", "after_label",
+                        "reason", "levels"],
 }
 FTS_TABLES = ["tools_fts", "tools_fts_config", "tools_fts_data", "tools_fts_docsize",
               "tools_fts_idx"]
@@ -122,7 +134,7 @@ def test_tables_and_columns_are_exactly_the_public_ones(registry, whitelist):
     for table, columns in PUBLIC_COLUMNS.items():
         assert [r["name"] for r in query(whitelist, f"PRAGMA table_info([{table}])")] == columns
     assert query(whitelist, "PRAGMA journal_mode") == [{"journal_mode": "delete"}]
-    assert query(whitelist, "PRAGMA user_version") == [{"user_version": 4}]
+    assert query(whitelist, "PRAGMA user_version") == [{"user_version": 5}]
 
 
 def test_verdicts_are_those_of_the_demo_readme(registry, whitelist):
@@ -249,8 +261,9 @@ def test_publication_is_recorded_in_the_file_and_the_registry(registry, whitelis
 def test_sha256_follows_its_documented_definition(registry, whitelist):
     publication = publish(registry, whitelist, TODAY, "sector")
     # Recomputed from the docstring of `content_sha256`, not with it.
-    order = {"assessments": "id", "changes": "tool_id", "domains": "host, tool_id",
-             "tools": "id", "vendors": "id"}
+    # The board tables count because the demo has boards (a file without them: left out).
+    order = {"assessments": "id", "board_verdicts": "board_id, tool_id", "boards": "id",
+             "changes": "tool_id", "domains": "host, tool_id", "tools": "id", "vendors": "id"}
     document = []
     with closing(sqlite3.connect(whitelist)) as conn:
         for table, by in order.items():
@@ -280,7 +293,8 @@ def test_the_sha256_of_the_rows_is_the_sha256_of_the_file(registry, whitelist):
             columns = {c[0]: str for c in cursor.description}
             tables[table] = (columns, cursor.fetchall())
     for table, column in [("tools", "free_of_charge"), ("tools", "minimum_age"),
-                          ("domains", "include_subdomains")]:
+                          ("domains", "include_subdomains"),
+                          ("board_verdicts", "own_approval_refused")]:
         tables[table][0][column] = int
     assert record.rows_sha256(tables) == publication.sha256
 
@@ -313,37 +327,42 @@ PUBLISHED_EXTRAS = {
 """What the tool page shows of noorderlicht-rekenen's agreement and data, as published."""
 PUBLISHED_CONTENT = {
     "demo": {
-        "user_version": "4b227777d4dd1fc6", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "39fea76c707d2a6f", "assessments": "e4400742aa58a14e",
-        "changelog": "4afdd7f7e937df7e", "changes": "41466dcf28f0d526",
-        "domains": "15dd489a0f6b338e", "name_words": "ad211c7ac3745ca0",
-        "publication": "dc71eec19e9585bf", "tools": "45b08ac953ec2d5a",
-        "vendors": "2c4064e6bf0797ff", "fts": "3631ee0ca914267e"},
+        "user_version": "ef2d127de37b942b", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "68f6ac55b062a7ca", "assessments": "e4400742aa58a14e",
+        "board_changelog": "1de4fd52c8b4491e", "board_verdicts": "aecf67634a28dfdb",
+        "boards": "492042051ebd1f91", "changelog": "4afdd7f7e937df7e",
+        "changes": "41466dcf28f0d526", "domains": "15dd489a0f6b338e",
+        "name_words": "ad211c7ac3745ca0", "publication": "c35bd61203b1708e",
+        "tools": "45b08ac953ec2d5a", "vendors": "2c4064e6bf0797ff", "fts": "3631ee0ca914267e"},
     "demo, changed, 400 days on": {
-        "user_version": "4b227777d4dd1fc6", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "39fea76c707d2a6f", "assessments": "e4400742aa58a14e",
-        "changelog": "f933ec8d92960e07", "changes": "f60d58650447ece1",
-        "domains": "cfa17970ef59e60c", "name_words": "9ff8422f7df83a77",
-        "publication": "5d45f8a16dd72bc7", "tools": "db849400cc0cde50",
-        "vendors": "2c4064e6bf0797ff", "fts": "ab3059488e89e134"},
+        "user_version": "ef2d127de37b942b", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "68f6ac55b062a7ca", "assessments": "e4400742aa58a14e",
+        "board_changelog": "93caee22f6ff7770", "board_verdicts": "bdc00f86bee24279",
+        "boards": "492042051ebd1f91", "changelog": "f933ec8d92960e07",
+        "changes": "f60d58650447ece1", "domains": "cfa17970ef59e60c",
+        "name_words": "9ff8422f7df83a77", "publication": "ced63e4f47ae8a3c",
+        "tools": "db849400cc0cde50", "vendors": "2c4064e6bf0797ff", "fts": "ab3059488e89e134"},
     "synthetic": {
-        "user_version": "4b227777d4dd1fc6", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "39fea76c707d2a6f", "assessments": "7d1441867557a305",
-        "changelog": "9a79b8cc0ba169f5", "changes": "0eae802105930b21",
-        "domains": "b22efafdb9521ac7", "name_words": "d53c7e0675d49c66",
-        "publication": "2f5ae7dfd4a0f2b3", "tools": "f9773721513b32ff",
-        "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
+        "user_version": "ef2d127de37b942b", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "68f6ac55b062a7ca", "assessments": "7d1441867557a305",
+        "board_changelog": "4f53cda18c2baa0c", "board_verdicts": "4f53cda18c2baa0c",
+        "boards": "4f53cda18c2baa0c", "changelog": "9a79b8cc0ba169f5",
+        "changes": "0eae802105930b21", "domains": "b22efafdb9521ac7",
+        "name_words": "d53c7e0675d49c66", "publication": "2f5ae7dfd4a0f2b3",
+        "tools": "f9773721513b32ff", "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
     "synthetic, 500 days on": {
-        "user_version": "4b227777d4dd1fc6", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "39fea76c707d2a6f", "assessments": "7d1441867557a305",
-        "changelog": "88cf6388902d8d6f", "changes": "eef8daac95079767",
-        "domains": "b22efafdb9521ac7", "name_words": "d53c7e0675d49c66",
-        "publication": "c34592da6218f9c2", "tools": "e4ccc012388122ab",
-        "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
+        "user_version": "ef2d127de37b942b", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "68f6ac55b062a7ca", "assessments": "7d1441867557a305",
+        "board_changelog": "4f53cda18c2baa0c", "board_verdicts": "4f53cda18c2baa0c",
+        "boards": "4f53cda18c2baa0c", "changelog": "88cf6388902d8d6f",
+        "changes": "eef8daac95079767", "domains": "b22efafdb9521ac7",
+        "name_words": "d53c7e0675d49c66", "publication": "c34592da6218f9c2",
+        "tools": "e4ccc012388122ab", "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
 }
 """What the files held once the verdict of today, the tool page's columns and the changelog
 were published (2026-12-03; until then the digests of 2026-12-02 pinned that publishing
-faster changed nothing): a digest of each part, so that a change names the table it is in.
+faster changed nothing), and then school boards (format 5: the synthetic files, without
+boards, kept every table and their sha256; only the schema and the empty board tables are new): a digest of each part, so that a change names the table it is in.
 Publishing faster must not change a byte of any table; a deliberate change of the content (a
 new column, other wording) updates these digests, and an upgrade of SQLite or sqlite-utils may
 change `schema` or `fts`."""
@@ -624,7 +643,7 @@ def test_serve_publishes_a_whitelist_of_an_older_format_again(tmp_path):
         conn.execute("PRAGMA user_version = 1")
     conn.close()
     prepare(settings)
-    assert query(settings.whitelist, "PRAGMA user_version") == [{"user_version": 4}]
+    assert query(settings.whitelist, "PRAGMA user_version") == [{"user_version": 5}]
     assert query(settings.whitelist, "SELECT version FROM publication") == [{"version": 2}]
     assert query(settings.whitelist, "SELECT count(*) AS n FROM name_words")[0]["n"] > 0
 

@@ -1,7 +1,11 @@
-"""Create, read, update, archive, list and history for vendors, tools, agreements, assessments.
+"""Create, read, update, archive, list and history for every kind of record.
 
 One controller per kind, made by one factory (from one small factory per handler), so the
-four kinds cannot drift apart.
+kinds cannot drift apart. A token scoped to a school board (`registry.auth`) reads every
+kind, but of agreements and board decisions only the sector's and its own board's (others
+are 404 and left out of lists), and writes only its own board's agreements and decisions:
+the body's and the stored record's `party` / `board_id` must be its board (else 403; a
+record of another board is 404, as for a read).
 (No `from __future__ import annotations` here: the handlers' annotations name the kind's
 Structs from the factory's scope, and Litestar reads them at registration.)
 """
@@ -21,7 +25,7 @@ from registry import auth, jsonschemas, models
 from registry.api.bodies import StrictJSONRequest, body_operation
 from registry.api.problems import problems
 from registry.db import Registry
-from registry.errors import PreconditionRequired, RegistryError
+from registry.errors import NotFound, PreconditionRequired, RegistryError, field_error
 from registry.store.kinds import KINDS, Kind, Reference
 from registry.verdict import VerdictCode
 from registry.verdicts import Records, current_policy
@@ -31,6 +35,17 @@ class ToolListItem(models.Tool, kw_only=True):
     """A tool in a list, with its live verdict code under the current policy."""
 
     verdict: VerdictCode
+
+
+class OutOfScope(RegistryError):
+    """A board's token writing what is not its board's."""
+
+    status = 403
+    title = "Forbidden"
+
+
+BOARD_FIELDS = {"agreements": "party", "board_decisions": "board_id"}
+"""Whose a record is (`sector` or a board's number), for the kinds a board's token writes."""
 
 MAX_PAGE = 200
 FILTERS = {kind.name: kind.filter_names for kind in KINDS.values()}
@@ -104,6 +119,36 @@ def invalid_body(kind: str, put: bool = False) -> str:
     )
 
 
+def _scope(kind: str, request: Request) -> tuple[str, tuple[str, ...]] | None:
+    """(field, values it may have) of the records a board's token may read; None: all."""
+    board = auth.board_of(request)
+    if board is None or kind not in BOARD_FIELDS:
+        return None
+    return BOARD_FIELDS[kind], ("sector", board)
+
+
+def _readable(kind: str, request: Request, record: Any) -> Any:
+    """The record, or 404 for a board's token if it is another board's."""
+    scope = _scope(kind, request)
+    if scope and getattr(record, scope[0]) not in scope[1]:
+        raise NotFound(KINDS[kind].singular, record.id)
+    return record
+
+
+def _writable(kind: str, request: Request, record: Any, stored: bool) -> None:
+    """403 for a board's token unless the record (the body, or the `stored` one) is its
+    board's; a stored record of another board is 404 (the token cannot read it)."""
+    board = auth.board_of(request)
+    if board is None or getattr(record, BOARD_FIELDS[kind]) == board:
+        return
+    if stored:
+        _readable(kind, request, record)
+    field, value = BOARD_FIELDS[kind], getattr(record, BOARD_FIELDS[kind])
+    message = (f"this token is scoped to board {board}: it writes only records whose "
+               f"`{field}` is '{board}', not '{value}'")
+    raise OutOfScope(f"`{field}`: {message}.", [field_error(f"$.{field}", message)])
+
+
 def _page_of_tools(registry: Registry, tools: list[models.Tool], today: dt.date
                    ) -> list[ToolListItem]:
     """`tools` with their verdicts, from only the records those verdicts need."""
@@ -166,7 +211,7 @@ def _list_handler(kind: str) -> HTTPRouteHandler:
 
     @get(
         "/",
-        guards=[auth.any_token],
+        guards=[auth.reader],
         operation_id=f"list_{kind}",
         summary=f"List {kind}",
         description=f"Filters: {', '.join(sorted(allowed_filters))}; archived records are "
@@ -175,6 +220,7 @@ def _list_handler(kind: str) -> HTTPRouteHandler:
     )
     async def list_records(
         self,
+        request: Request,
         registry: NamedDependency[Registry],
         db_path: NamedDependency[Path],
         today: NamedDependency[dt.date],
@@ -188,17 +234,23 @@ def _list_handler(kind: str) -> HTTPRouteHandler:
                           or None) = None,
         q: filter_of("q", str, max_length=200) = None,
         verdict: filter_of("verdict", VerdictCode) = None,
+        party: filter_of("party", str, max_length=10) = None,
+        board: filter_of("board", models.BoardNumber) = None,
+        decision: filter_of("decision", models.BoardDecisionKind) = None,
+        school_type: filter_of("school_type", models.SchoolType) = None,
+        school: filter_of("school", str, max_length=10) = None,
         archived: Archived = "exclude",
     ) -> page_type:
         filters = _checked_filters(kind, {
             "vendor": vendor, "tool": tool, "category": category, "level": level,
-            "status": status, "q": q, "verdict": verdict})
+            "status": status, "q": q, "verdict": verdict, "party": party, "board": board,
+            "decision": decision, "school_type": school_type, "school": school})
         if verdict is not None:
             items, total = await anyio.to_thread.run_sync(
                 _tools_by_verdict, db_path, filters, archived, verdict, limit, offset, today)
             return page_type(items=items, total=total, limit=limit, offset=offset)
         items, total = registry.list(kind, limit=limit, offset=offset, archived=archived,
-                                     **filters)
+                                     scope=_scope(kind, request), **filters)
         if kind == "tools":  # verdicts are computed, not stored: only this page's
             items = _page_of_tools(registry, items, today)
         return page_type(items=items, total=total, limit=limit, offset=offset)
@@ -211,7 +263,7 @@ def _create_handler(kind: str) -> HTTPRouteHandler:
 
     @post(
         "/",
-        guards=[auth.procurement],
+        guards=[_write_guard(kind)],
         operation_id=f"create_{single}",
         summary=f"Create a {single}",
         operation_class=_body(kind),
@@ -219,6 +271,8 @@ def _create_handler(kind: str) -> HTTPRouteHandler:
     )
     async def create_record(self, request: Request, registry: NamedDependency[Registry],
                             data: JSONBody[data_type]) -> Response[stored_type]:
+        if kind in BOARD_FIELDS:
+            _writable(kind, request, data, stored=False)
         record = registry.create(kind, data, request.state.actor)
         headers = etag(record) | {"Location": f"{request.url.path.rstrip('/')}/{record.id}"}
         return Response(record, status_code=201, headers=headers)
@@ -231,14 +285,14 @@ def _get_handler(kind: str) -> HTTPRouteHandler:
 
     @get(
         "/{record_id:str}",
-        guards=[auth.any_token],
+        guards=[auth.reader],
         operation_id=f"get_{single}",
         summary=f"Read a {single} (archived ones too)",
         responses=problems(400, 401, 404),
     )
-    async def get_record(self, registry: NamedDependency[Registry], record_id: FromPath[str]
-                         ) -> Response[stored_type]:
-        record = registry.get(kind, record_id)
+    async def get_record(self, request: Request, registry: NamedDependency[Registry],
+                         record_id: FromPath[str]) -> Response[stored_type]:
+        record = _readable(kind, request, registry.get(kind, record_id))
         return Response(record, headers=etag(record))
 
     return get_record
@@ -249,7 +303,7 @@ def _update_handler(kind: str) -> HTTPRouteHandler:
 
     @put(
         "/{record_id:str}",
-        guards=[auth.procurement],
+        guards=[_write_guard(kind)],
         operation_id=f"update_{single}",
         summary=f"Replace a {single}'s fields (needs If-Match)",
         operation_class=_body(kind),
@@ -261,6 +315,9 @@ def _update_handler(kind: str) -> HTTPRouteHandler:
         data: JSONBody[data_type], if_match: IfMatch = None,
     ) -> Response[stored_type]:
         expected = expected_versions(if_match)
+        if kind in BOARD_FIELDS:
+            _writable(kind, request, registry.get(kind, record_id), stored=True)
+            _writable(kind, request, data, stored=False)
         record = registry.update(kind, record_id, data, request.state.actor, expected)
         return Response(record, headers=etag(record))
 
@@ -272,7 +329,7 @@ def _archive_handler(kind: str) -> HTTPRouteHandler:
 
     @delete(
         "/{record_id:str}",
-        guards=[auth.procurement],
+        guards=[_write_guard(kind)],
         status_code=200,
         operation_id=f"archive_{single}",
         summary=f"Archive a {single}: nothing is deleted, it stays readable with its history",
@@ -283,6 +340,8 @@ def _archive_handler(kind: str) -> HTTPRouteHandler:
         if_match: IfMatch = None,
     ) -> Response[stored_type]:
         expected = expected_versions(if_match)
+        if kind in BOARD_FIELDS:
+            _writable(kind, request, registry.get(kind, record_id), stored=True)
         record = registry.archive(kind, record_id, request.state.actor, expected)
         return Response(record, headers=etag(record))
 
@@ -294,16 +353,23 @@ def _history_handler(kind: str) -> HTTPRouteHandler:
 
     @get(
         "/{record_id:str}/history",
-        guards=[auth.any_token],
+        guards=[auth.reader],
         operation_id=f"history_{single}",
         summary=f"The audit events of one {single}, oldest first",
         responses=problems(400, 401, 404),
     )
-    async def history(self, registry: NamedDependency[Registry], record_id: FromPath[str]
-                      ) -> list[models.Event]:
+    async def history(self, request: Request, registry: NamedDependency[Registry],
+                      record_id: FromPath[str]) -> list[models.Event]:
+        if _scope(kind, request):
+            _readable(kind, request, registry.get(kind, record_id))
         return registry.audit.history(kind, record_id)
 
     return history
+
+
+def _write_guard(kind: str) -> Any:
+    """Sector procurement+; for agreements and board decisions a board's token too."""
+    return auth.board_writer if kind in BOARD_FIELDS else auth.procurement
 
 
 def _body(kind: str) -> Any:

@@ -20,6 +20,7 @@ from registry.backoffice import expiry, notices
 from registry.backoffice import publications
 from registry.backoffice import requests
 from registry.backoffice import publishing
+from registry.backoffice import boards
 
 HANDLERS = [
     *signin.HANDLERS,
@@ -33,6 +34,7 @@ HANDLERS = [
     *publications.HANDLERS,
     *requests.HANDLERS,
     *publishing.HANDLERS,
+    *boards.HANDLERS,
 ]
 
 

@@ -16,6 +16,10 @@ CONTRACT (used by every back-office module):
 A disabled account, or one that no longer exists, is treated as not signed in: its session
 ends at its next request. An account without a role (a first OIDC sign-in, waiting for an
 admin) is signed in but gets a Dutch "wacht op goedkeuring" page (403) on every guarded page.
+An account scoped to one school board (`Account.board_id`) is refused (a Dutch 403 naming its
+board) by every guard but those that opt in with `signed_in(role, boards=True)`: its board's
+own pages and the record pages of its decisions and agreements, which then show and change
+only that board's records (`registry.backoffice.boards.scope`). Its `/beheer` is its board's page.
 Errors on the back office's router are Dutch HTML pages (`EXCEPTION_HANDLERS`), not problem
 details: the 403s above, a failed CSRF check, and any HTTP or registry error a page does not
 handle itself.
@@ -56,6 +60,8 @@ class Account(msgspec.Struct, kw_only=True, frozen=True):
     email: str
     name: str
     role: Role | None
+    board_id: str | None = None
+    """The school board this account works for (None: the sector)."""
 
     @property
     def actor(self) -> str:
@@ -71,12 +77,20 @@ class NotSignedIn(NotAuthorizedException):
 
 
 class Refused(PermissionDeniedException):
-    """Signed in, but this is not for this account (`reason`: "role" or "waiting")."""
+    """Signed in, but this is not for this account (`reason`: "role", "waiting" or "board":
+    a page for the sector, or another board's record, asked by a board's account)."""
 
     def __init__(self, reason: str, needed: Role | None = None):
         super().__init__(reason)
         self.reason = reason
         self.needed = needed
+
+
+class ToBoardPage(NotAuthorizedException):
+    """A board's account asked for the sector's overview: it goes to its board's page."""
+
+
+BOARD_PAGE = "/beheer/bestuur"
 
 
 async def current_account(connection: ASGIConnection) -> Account | None:
@@ -94,13 +108,15 @@ async def current_account(connection: ASGIConnection) -> Account | None:
             connection.scope["session"] = {}  # the backend deletes it and expires the cookie
             state[_ENDED] = True  # not "expired": the sign-in page says nothing about it
         else:
-            account = Account(id=found.id, email=found.email, name=found.name, role=found.role)
+            account = Account(id=found.id, email=found.email, name=found.name, role=found.role,
+                              board_id=getattr(found, "board_id", None))
     state[_CACHED] = account
     return account
 
 
-def signed_in(role: Role):
-    """A guard: signed in with an account whose role includes `role` (see the module)."""
+def signed_in(role: Role, boards: bool = False):
+    """A guard: signed in with an account whose role includes `role`; a board's account only
+    where `boards` (see the module)."""
 
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         account = await current_account(connection)
@@ -110,10 +126,16 @@ def signed_in(role: Role):
             raise Refused("waiting")
         if not includes(account.role, role):
             raise Refused("role", role)
+        if account.board_id is not None and not boards:
+            if connection.scope.get("path") == "/beheer" and connection.scope.get(
+                    "method") in ("GET", "HEAD"):
+                raise ToBoardPage()
+            raise Refused("board")
         connection.scope["state"]["actor"] = account.actor
 
-    guard.__name__ = f"signed_in_{role}"
+    guard.__name__ = f"signed_in_{role}" + "_boards" * boards
     guard.role = role  # read by the tests' access matrix
+    guard.boards = boards
     return guard
 
 
@@ -175,7 +197,8 @@ def _sign_in_url(request: Request) -> str:
 def refused_page(request: Request, reason: str, status: int = 403, needed: Role | None = None
                  ) -> Template:
     return Template(
-        template_name="beheer/geweigerd.html", status_code=status,
+        template_name="beheer/bestuur-geweigerd.html" if reason == "board"
+        else "beheer/geweigerd.html", status_code=status,
         context={"account": request.scope.get("state", {}).get(_CACHED), "section": None,
                  "reason": reason, "needed": ROLE_NAMES.get(needed), "path": request.url.path,
                  "sign_in": _sign_in_url(request)},
@@ -186,6 +209,10 @@ def on_not_signed_in(request: Request, exc: NotSignedIn) -> Response:
     if request.method in ("GET", "HEAD"):
         return Redirect(_sign_in_url(request), status_code=303)
     return refused_page(request, "signed_out")
+
+
+def on_to_board_page(request: Request, exc: ToBoardPage) -> Response:
+    return Redirect(BOARD_PAGE, status_code=303)
 
 
 def on_refused(request: Request, exc: Refused) -> Response:
@@ -231,6 +258,7 @@ def on_unexpected(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     NotSignedIn: on_not_signed_in,
+    ToBoardPage: on_to_board_page,
     Refused: on_refused,
     PermissionDeniedException: on_forbidden,
     HTTPException: on_http_error,

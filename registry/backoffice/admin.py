@@ -2,8 +2,11 @@
 (create, shown once; revoke). Admins only; every change is a POST with a CSRF token and
 then a redirect (303) back to the list, which says what was done.
 
-An admin cannot disable their own account or change their own role: the last admin could
-otherwise lock everybody out.
+An account or a token may be scoped to one school board (its number, `bestuur`; empty: the
+sector): it then works only with that board's decisions and agreements (see `access`).
+
+An admin cannot disable their own account or change their own role or board: the last admin
+could otherwise lock everybody out.
 (No `from __future__ import annotations`: Litestar reads the handlers' annotations.)
 """
 
@@ -19,6 +22,7 @@ from litestar.response import Redirect, Template
 from registry.auth import TOKEN_ROLES
 from registry.backoffice import access
 from registry.backoffice.access import SignedInAccount
+from registry.labels.board_office import BOARD_DONE, BOARD_FORM_MESSAGES, BOARD_SCOPE_WORDS
 from registry.labels.records import ROLE_NAMES
 from registry.db import Registry
 from registry.errors import Conflict, Invalid, NotFound
@@ -34,12 +38,36 @@ DONE = {
     "uitgeschakeld": "Het account is uitgeschakeld; de medewerker is meteen uitgelogd.",
     "ingeschakeld": "Het account is weer ingeschakeld.",
     "ingetrokken": "Het token is ingetrokken en werkt niet meer.",
+    **BOARD_DONE,
 }
 ROLE_HELP = {
     Role.procurement: "leveranciers, tools, overeenkomsten en beoordelingen bijhouden",
     Role.publisher: "daarnaast publiceren en de minimumeisen vaststellen",
     Role.admin: "daarnaast accounts en API-tokens beheren",
 }
+
+
+BOARD_CHOICES = 1000
+"""Up to this many boards are offered as suggestions to the board's input."""
+
+
+def _board(registry: Registry, value: Any) -> tuple[str | None, str | None]:
+    """(the board's number or None for the sector, what is wrong with it in Dutch or None)."""
+    text = str(value or "").strip()
+    if not text:
+        return None, None
+    if len(text) != 5 or not text.isdigit():
+        return None, BOARD_FORM_MESSAGES["board_number"]
+    found = registry.records_by_id("boards", [text]).get(text)
+    if found is None or found.archived_at is not None:
+        return None, BOARD_FORM_MESSAGES["no_board"].format(id=text)
+    return text, None
+
+
+def _boards(registry: Registry) -> list[tuple[str, str]]:
+    """(number, name) of the live boards, for the board inputs' suggestions."""
+    boards, _ = registry.list("boards", limit=BOARD_CHOICES)
+    return [(b.id, b.name) for b in boards]
 
 
 def _role(value: Any, allowed: tuple[Role, ...] = tuple(Role)) -> Role | None:
@@ -58,7 +86,8 @@ def _accounts_page(registry: Registry, account: access.Account, *, done: str | N
     return Template(template_name="beheer/accounts.html", status_code=status, context={
         "account": account, "section": "accounts", "accounts": registry.accounts.list(),
         "roles": ROLE_NAMES, "role_help": ROLE_HELP, "done": DONE.get(done or ""),
-        "errors": errors or {}, "values": values or {},
+        "errors": errors or {}, "values": values or {}, "boards": _boards(registry),
+        "board_words": BOARD_SCOPE_WORDS,
     })
 
 
@@ -69,11 +98,11 @@ async def accounts_page(request: Request, registry: NamedDependency[Registry],
 
 
 def _create_in_thread(db_path: Path, hasher, email: str, name: str, role: Role, password: str,
-                      actor: str) -> None:
+                      actor: str, board_id: str | None = None) -> None:
     registry = Registry(db_path)
     try:
         registry.accounts.hasher = hasher
-        registry.accounts.create(email, name, role, password, actor)
+        registry.accounts.create(email, name, role, password, actor, board_id=board_id)
     finally:
         registry.close()
 
@@ -82,21 +111,22 @@ def _create_in_thread(db_path: Path, hasher, email: str, name: str, role: Role, 
 async def create_account(request: Request, registry: NamedDependency[Registry],
                          account: SignedInAccount) -> Response:
     form = await request.form()
-    values = {k: str(form.get(k) or "") for k in ("email", "naam", "rol")}
+    values = {k: str(form.get(k) or "") for k in ("email", "naam", "rol", "bestuur")}
     password = str(form.get("wachtwoord") or "")
     role = _role(values["rol"])
+    board_id, board_problem = _board(registry, values["bestuur"])
     # Every problem at once (the store checks them again, and the address's uniqueness).
     problems = {"email": email_problem(normal_email(values["email"])),
                 "naam": name_problem(values["naam"]),
                 "wachtwoord": password_problem(password) if password else
                 "Vul een eerste wachtwoord in.",
-                "rol": None if role else "Kies een rol."}
+                "rol": None if role else "Kies een rol.", "bestuur": board_problem}
     errors = {field: problem for field, problem in problems.items() if problem}
     if not errors:
         try:
             await anyio.to_thread.run_sync(
                 _create_in_thread, registry.path, request.app.state.backoffice.hasher,
-                values["email"], values["naam"], role, password, account.actor)
+                values["email"], values["naam"], role, password, account.actor, board_id)
         except (Invalid, Conflict) as exc:
             errors = {_FIELDS.get(e.field, "email"): e.message for e in exc.errors} or {
                 "email": exc.detail}
@@ -105,7 +135,8 @@ async def create_account(request: Request, registry: NamedDependency[Registry],
     return Redirect(f"{ACCOUNTS}?gedaan=aangemaakt", status_code=303)
 
 
-_FIELDS = {"$.email": "email", "$.name": "naam", "$.password": "wachtwoord"}
+_FIELDS = {"$.email": "email", "$.name": "naam", "$.password": "wachtwoord",
+           "$.board_id": "bestuur"}
 
 
 def _other(registry: Registry, account: access.Account, account_id: str):
@@ -132,6 +163,23 @@ async def set_role(request: Request, account_id: FromPath[str], registry: NamedD
         return _accounts_page(registry, account, status=400, errors={"self": "Kies een rol."})
     registry.accounts.set_role(account_id, role, account.actor)
     return Redirect(f"{ACCOUNTS}?gedaan=rol", status_code=303)
+
+
+@post(f"{ACCOUNTS}/{{account_id:str}}/bestuur", guards=ADMIN, include_in_schema=False)
+async def set_board(request: Request, account_id: FromPath[str],
+                    registry: NamedDependency[Registry], account: SignedInAccount) -> Response:
+    form = await request.form()
+    if _other(registry, account, account_id) is None:
+        return _self_refused(registry, account, "het schoolbestuur")
+    board_id, problem = _board(registry, form.get("bestuur"))
+    if problem:
+        return _accounts_page(registry, account, status=400, errors={"self": problem})
+    try:
+        registry.accounts.set_board(account_id, board_id, account.actor)
+    except Invalid:  # archived meanwhile
+        return _accounts_page(registry, account, status=400, errors={
+            "self": BOARD_FORM_MESSAGES["no_board"].format(id=board_id)})
+    return Redirect(f"{ACCOUNTS}?gedaan=bestuur", status_code=303)
 
 
 @post(f"{ACCOUNTS}/{{account_id:str}}/uitschakelen", guards=ADMIN, include_in_schema=False)
@@ -161,7 +209,8 @@ def _tokens_page(registry: Registry, account: access.Account, *, done: str | Non
         "account": account, "section": "tokens", "tokens": registry.tokens.list(),
         "roles": {r: ROLE_NAMES[r] for r in TOKEN_ROLES}, "role_help": ROLE_HELP,
         "done": DONE.get(done or ""), "errors": errors or {}, "values": values or {},
-        "created": created, "secret": secret,
+        "created": created, "secret": secret, "boards": _boards(registry),
+        "board_words": BOARD_SCOPE_WORDS,
     })
     if secret:  # shown once: no copy in any cache
         page.headers["Cache-Control"] = "no-store"
@@ -178,9 +227,10 @@ async def tokens_page(request: Request, registry: NamedDependency[Registry],
 async def create_token(request: Request, registry: NamedDependency[Registry],
                        account: SignedInAccount) -> Template:
     form = await request.form()
-    values = {k: str(form.get(k) or "").strip() for k in ("naam", "rol")}
+    values = {k: str(form.get(k) or "").strip() for k in ("naam", "rol", "bestuur")}
     role = _role(values["rol"], TOKEN_ROLES)
-    errors = {}
+    board_id, board_problem = _board(registry, values["bestuur"])
+    errors = {"bestuur": board_problem} if board_problem else {}
     if not values["naam"]:
         errors["naam"] = "Vul een naam in: wie of wat het token gebruikt."
     elif len(values["naam"]) > 100:
@@ -189,9 +239,11 @@ async def create_token(request: Request, registry: NamedDependency[Registry],
         errors["rol"] = "Kies een rol."
     if not errors:
         try:
-            created, secret = registry.tokens.create(values["naam"], role)
+            created, secret = registry.tokens.create(values["naam"], role, board_id=board_id)
         except Conflict:
             errors["naam"] = "Er is al een token met deze naam; kies een andere naam."
+        except Invalid:  # its board archived meanwhile
+            errors["bestuur"] = BOARD_FORM_MESSAGES["no_board"].format(id=board_id)
         else:
             return _tokens_page(registry, account, created=created, secret=secret)
     return _tokens_page(registry, account, errors=errors, values=values, status=400)
@@ -206,5 +258,5 @@ async def revoke_token(token_id: FromPath[str], registry: NamedDependency[Regist
     return Redirect(f"{TOKENS}?gedaan=ingetrokken", status_code=303)
 
 
-HANDLERS = [accounts_page, create_account, set_role, disable_account, enable_account,
+HANDLERS = [accounts_page, create_account, set_role, set_board, disable_account, enable_account,
             tokens_page, create_token, revoke_token]

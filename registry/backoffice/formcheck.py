@@ -199,7 +199,7 @@ def resolve_references(reading: Reading, lookup: Lookup) -> None:
         names = [f"{ref.field}[{i}]" for i in range(len(value))] if ref.many else [ref.field]
         for i, (name, text) in enumerate(zip(names, value if ref.many else [value],
                                              strict=True)):
-            if not isinstance(text, str):
+            if not isinstance(text, str) or text == ref.unless:  # "sector" names no board
                 continue
             exact, near = lookup(ref.target, text)
             words = record_labels.RECORD_WORDS[ref.target]

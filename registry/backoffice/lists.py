@@ -16,9 +16,10 @@ from litestar.response import Template
 
 from registry import labels
 from registry.labels import records as record_labels
-from registry.backoffice.access import SignedInAccount, signed_in
+from registry.backoffice.access import Account, SignedInAccount, signed_in
 from registry.backoffice.formspec import show, spec_at
 from registry.db import Registry
+from registry.errors import NotFound
 from registry.models import Role
 from registry.store.kinds import KINDS
 from registry.store.records import in_order, matching_ids, page
@@ -30,6 +31,24 @@ SEGMENTS = {"vendors": "leveranciers", "tools": "tools", "agreements": "overeenk
 """Each kind's path under /beheer."""
 GUARDS = [signed_in(Role.procurement)]
 """Every record page, reading ones too: the back office is for staff only."""
+SCOPED = {"agreements": "party", "board_decisions": "board_id"}
+"""The kinds a board's account may use, by the field that names their board: it sees and
+changes only its own board's records, and its new ones are its board's."""
+BOARD_GUARDS = [signed_in(Role.procurement, boards=True)]
+
+
+def guards_for(kind: str) -> list:
+    return BOARD_GUARDS if kind in SCOPED else GUARDS
+
+
+def owned(account: Account | None, kind: str, record: Any) -> Any:
+    """`record`, if `account` may see it: every record for the sector's accounts, only its own
+    board's for a board's account (others are not found: as the API, it does not say they
+    exist)."""
+    if account is not None and account.board_id is not None and (
+            kind not in SCOPED or getattr(record, SCOPED[kind]) != account.board_id):
+        raise NotFound(KINDS[kind].singular, record.id)
+    return record
 PAGE_SIZE = 50
 MAX_PAGE = 20_000  # 1,000,000 records: enough, and SQLite's OFFSET stays small
 FILTERS = {"vendor": "leverancier", "tool": "tool", "category": "soort", "level": "onderwijs",
@@ -134,12 +153,16 @@ def _rows(kind: str, registry: Registry, items: list, today: dt.date) -> tuple[l
 
 
 def list_handler(kind: str):
-    @get("/", guards=GUARDS, name=f"beheer-{kind}")
+    @get("/", guards=guards_for(kind), name=f"beheer-{kind}")
     async def list_page(self, request: Request, registry: NamedDependency[Registry],
                         account: SignedInAccount, today: NamedDependency[dt.date]) -> Template:
         query = request.query_params
         q = (query.get("q") or "").strip()[:200]
         controls, filters = _filter_controls(kind, query)
+        if account.board_id is not None:  # only its own board's (the guard let only SCOPED in)
+            own = "party" if kind == "agreements" else "board"
+            filters[own] = account.board_id
+            controls = [c for c in controls if c["name"] != FILTERS[own]]
         archived_word = query.get("archief") or ""
         archived_word = archived_word if archived_word in ARCHIVED else ""
         archived = ARCHIVED.get(archived_word, "exclude")

@@ -26,11 +26,13 @@ from registry.backoffice import formcheck, forms, formview, history
 from registry.backoffice.errorwords import dutch_error
 from registry.backoffice.access import Account, SignedInAccount
 from registry.backoffice.formspec import form_of, show
-from registry.backoffice.lists import GUARDS, SEGMENTS, list_handler, number, record_url
+from registry.backoffice.lists import (SCOPED, SEGMENTS, guards_for, list_handler, number,
+                                       owned, record_url)
+from registry.labels.board_office import BOARD_FORM_MESSAGES
 from registry.db import Registry
 from registry.errors import Conflict, Invalid, PreconditionFailed
 from registry.store.kinds import KINDS
-from registry.store.records import page
+from registry.store.records import NAMED, page
 from registry.store.references import value_of
 from registry.store.rows import to_builtins
 from registry.verdict import evaluate
@@ -62,6 +64,8 @@ def lookup(registry: Registry) -> forms.Lookup:
             if found:
                 record = found[text.lower()]
                 return [(record.id, getattr(record, "name", record.id))], []
+        if target not in NAMED:  # no search by name (boards): only its id, as above
+            return [], []
         near, _ = page(registry.store, KINDS[target], q=text, archived="include", limit=20)
         pairs = [(r.id, getattr(r, "name", r.id)) for r in near]
         return [p for p in pairs if p[1].casefold() == text.casefold()], pairs[:5]
@@ -103,8 +107,10 @@ def _form_page(kind: str, registry: Registry, account: Account, reading: forms.R
     choices = _choices(kind, registry, reading)
     if not show_errors:
         reading.errors = {}
-    items = formview.build(kind, reading, choices, empty_rows=empty,
-                           locked=frozenset({"id"}) if record is not None else frozenset())
+    locked = {"id"} if record is not None else set()
+    if account.board_id is not None and kind in SCOPED:  # its own board's, fixed
+        locked.add(SCOPED[kind])
+    items = formview.build(kind, reading, choices, empty_rows=empty, locked=frozenset(locked))
     context = {
         "account": account, "section": kind, "kind": kind, "segment": SEGMENTS[kind],
         "words": record_labels.RECORD_WORDS[kind], "items": items, "choices": choices,
@@ -139,6 +145,8 @@ async def submit(kind: str, request: Request, registry: Registry, account: Accou
     reading = forms.read_form(kind, data)
     if record is not None:  # ids never change
         reading.doc["id"] = reading.values["id"] = record.id
+    if account.board_id is not None and kind in SCOPED:  # nor a board account's board
+        reading.doc[SCOPED[kind]] = reading.values[SCOPED[kind]] = account.board_id
     formcheck.resolve_references(reading, lookup(registry))
     checked = formcheck.check(reading)
     as_typed = checked if checked is not None else reading.doc
@@ -169,18 +177,36 @@ async def submit(kind: str, request: Request, registry: Registry, account: Accou
     except PreconditionFailed:
         return _conflict(kind, request, registry, account, reading, checked, record, version,
                          empty, today)
-    except Conflict:
+    except Conflict as exc:
+        if _board_rule(kind, exc, reading):  # one live decision per board and tool
+            return _form_page(kind, registry, account, reading, status=409, **page_of)
         if record is None:  # created by someone else meanwhile
             reading.error("id", "id_taken", record=record_labels.RECORD_WORDS[kind][0], id=checked.id)
             return _form_page(kind, registry, account, reading, status=409, **page_of)
         return Redirect(record_url(kind, record.id, "?melding=al-gearchiveerd"), status_code=303)
-    except Invalid as exc:  # a reference removed meanwhile: the database's own check
+    except Invalid as exc:  # a reference removed meanwhile, or a rule of board decisions
+        _board_rule(kind, exc, reading)
         for error in exc.errors:
             name = error.field.removeprefix("$.")
             reading.errors.setdefault(name, dutch_error(kind, error.field, error.message))
         return _form_page(kind, registry, account, reading, status=422, **page_of)
     notice = "aangemaakt" if record is None else "opgeslagen"
     return Redirect(record_url(kind, saved.id, f"?melding={notice}"), status_code=303)
+
+
+def _board_rule(kind: str, exc: Invalid | Conflict, reading: forms.Reading) -> bool:
+    """The store's rules of board decisions, in the form's words: one live decision per board
+    and tool (`tool_id`), and no own approval of a tool the sector rejected (`decision`)."""
+    if kind != "board_decisions":
+        return False
+    found = False
+    for error in exc.errors:
+        key = {"$.tool_id": "decision_taken", "$.decision": "own_approval_refused"}.get(
+            error.field)
+        if key and error.field.removeprefix("$.") not in reading.errors:
+            reading.errors[error.field.removeprefix("$.")] = BOARD_FORM_MESSAGES[key]
+            found = True
+    return found
 
 
 def _live(kind: str, registry: Registry, record: Any, today: dt.date) -> dict:
@@ -211,10 +237,13 @@ def _conflict(kind: str, request: Request, registry: Registry, account: Account,
                       **_live(kind, registry, current, today))
 
 
-def _prefill(kind: str, query: Any) -> forms.Reading:
+def _prefill(kind: str, query: Any, account: Account) -> forms.Reading:
     """A new record's form, with the references its link gave ("Nieuwe beoordeling" on a
-    tool's page); every other input shows its model's default."""
+    tool's page) and a board account's board; every other input shows its model's default."""
     reading, names = forms.Reading(kind), {item.name for item in form_of(kind)}
+    board = account.board_id or query.get("bestuur") or ""  # "Nieuw besluit" on a board's page
+    if kind in SCOPED and len(board) == 5 and board.isdigit():
+        reading.values[SCOPED[kind]] = reading.doc[SCOPED[kind]] = board
     vendor, tool = query.get("leverancier") or "", query.get("tool") or ""
     if "vendor_id" in names and _SLUG.match(vendor):
         reading.values["vendor_id"] = reading.doc["vendor_id"] = vendor
@@ -242,12 +271,13 @@ def _prefill(kind: str, query: Any) -> forms.Reading:
 
 
 def _new_handlers(kind: str):
-    @get("/nieuw", guards=GUARDS, name=f"beheer-{kind}-nieuw")
+    @get("/nieuw", guards=guards_for(kind), name=f"beheer-{kind}-nieuw")
     async def new_page(self, request: Request, registry: NamedDependency[Registry],
                        account: SignedInAccount) -> Template:
-        return _form_page(kind, registry, account, _prefill(kind, request.query_params))
+        return _form_page(kind, registry, account,
+                          _prefill(kind, request.query_params, account))
 
-    @post("/nieuw", guards=GUARDS, name=f"beheer-{kind}-maak")
+    @post("/nieuw", guards=guards_for(kind), name=f"beheer-{kind}-maak")
     async def create(self, request: Request, registry: NamedDependency[Registry],
                      account: SignedInAccount, today: NamedDependency[dt.date]
                      ) -> Template | Redirect:
@@ -258,9 +288,10 @@ def _new_handlers(kind: str):
 
 def _change_handler(kind: str, verb: str, done: str):
     """Archive (`archiveren`) or restore (`terugzetten`) a record; `done` names the notice."""
-    @post(f"/{{record_id:str}}/{verb}", guards=GUARDS, name=f"beheer-{kind}-{verb}")
+    @post(f"/{{record_id:str}}/{verb}", guards=guards_for(kind), name=f"beheer-{kind}-{verb}")
     async def handler(self, request: Request, registry: NamedDependency[Registry],
                       account: SignedInAccount, record_id: FromPath[str]) -> Redirect:
+        owned(account, kind, registry.get(kind, record_id))
         data = await posted(request)
         version = number(forms.first(data, "versie"))
         act = registry.archive if verb == "archiveren" else registry.restore
@@ -280,11 +311,11 @@ def _change_handler(kind: str, verb: str, done: str):
 
 
 def _record_handlers(kind: str):
-    @get("/{record_id:str}", guards=GUARDS, name=f"beheer-{kind}-record")
+    @get("/{record_id:str}", guards=guards_for(kind), name=f"beheer-{kind}-record")
     async def record_page(self, request: Request, registry: NamedDependency[Registry],
                           account: SignedInAccount, today: NamedDependency[dt.date],
                           record_id: FromPath[str]) -> Template:
-        record = registry.get(kind, record_id)
+        record = owned(account, kind, registry.get(kind, record_id))
         notice = request.query_params.get("melding")
         details = None
         if record.archived_at is not None:
@@ -298,20 +329,21 @@ def _record_handlers(kind: str):
                           notice=notice if notice in NOTICES else None,
                           **_live(kind, registry, record, today))
 
-    @post("/{record_id:str}", guards=GUARDS, name=f"beheer-{kind}-bewaar")
+    @post("/{record_id:str}", guards=guards_for(kind), name=f"beheer-{kind}-bewaar")
     async def save(self, request: Request, registry: NamedDependency[Registry],
                    account: SignedInAccount, today: NamedDependency[dt.date],
                    record_id: FromPath[str]) -> Template | Redirect:
-        record = registry.get(kind, record_id)
+        record = owned(account, kind, registry.get(kind, record_id))
         if record.archived_at is not None:
             return Redirect(record_url(kind, record_id, "?melding=al-gearchiveerd"),
                             status_code=303)
         return await submit(kind, request, registry, account, today, record)
 
-    @get("/{record_id:str}/geschiedenis", guards=GUARDS, name=f"beheer-{kind}-geschiedenis")
+    @get("/{record_id:str}/geschiedenis", guards=guards_for(kind),
+         name=f"beheer-{kind}-geschiedenis")
     async def history_page(self, registry: NamedDependency[Registry], account: SignedInAccount,
                            record_id: FromPath[str]) -> Template:
-        record = registry.get(kind, record_id)
+        record = owned(account, kind, registry.get(kind, record_id))
         return Template("beheer/geschiedenis.html", context={
             "account": account, "section": kind, "kind": kind, "segment": SEGMENTS[kind],
             "words": record_labels.RECORD_WORDS[kind], "record": record,

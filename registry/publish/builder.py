@@ -35,7 +35,8 @@ from registry.db import Registry
 from registry.errors import StorageFull
 from registry.verdict import ORDER
 from registry.policy import Policy
-from registry.publish import kept, recovery, rows
+from registry.publish import boards, kept, recovery, rows
+from registry.publish.history import CHANGELOG_COLUMNS, changelog_rows, read_previous
 from registry.publish.record import (
     ChangeSummary,
     Publication,
@@ -45,17 +46,11 @@ from registry.publish.record import (
 )
 from registry.verdicts import Records, current_policy
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """`PRAGMA user_version` of the published file; raise it when a published column changes.
 2: `name_words`, the index of the check's name search. 3: `changelog`, every publication's
-changes. 4: `publication.restores_version`, the version a rollback serves again."""
-
-CHANGELOG_COLUMNS = {"publication_version": int, "published_at": str, **rows.CHANGE_COLUMNS,
-                     "levels": str}
-"""`changelog`: the `changes` of every publication so far, each with its publication and the
-tool's school types (JSON list, for a feed per school type). Carried over from the file a
-publication replaces, so no earlier change is lost. History, not this publication's content:
-it stays out of the content's sha256, as `publication` does."""
+changes. 4: `publication.restores_version`, the version a rollback serves again. 5: school
+boards: `boards`, `board_verdicts` and `board_changelog` (`registry.publish.boards`)."""
 
 FTS_COLUMNS = ["search", "description"]
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
@@ -105,11 +100,13 @@ class Built:
 
 RecordsSource = Callable[[Registry], "tuple[Records, Policy]"]
 """What a publication is built from: the records and the policy (default: as they are now,
-`current_records`)."""
+`current_records`). Records with the school boards are `boards.WithBoards`; plain `Records`
+publish no board."""
 
 
 def current_records(registry: Registry) -> tuple[Records, Policy]:
-    return Records.load(registry), current_policy(registry)
+    records = boards.with_boards(Records.load(registry), boards.BoardRecords.load(registry))
+    return records, current_policy(registry)
 
 
 def build(registry: Registry, out_path: Path, today: dt.date, *,
@@ -137,6 +134,8 @@ def build(registry: Registry, out_path: Path, today: dt.date, *,
     summary, counts = _summary(tables, previous_version)
     tables["changelog"] = changelog_rows(out_path, tables, version,
                                          msgspec.to_builtins(published_at))
+    tables["board_changelog"] = _board_changelog(out_path, tables, version,
+                                                 msgspec.to_builtins(published_at))
 
     stem = f"{recovery.leftover_prefix(out_path)}{os.getpid()}-{secrets.token_hex(4)}"
     building = out_path.with_name(stem + ".building")
@@ -237,6 +236,7 @@ def _tables(records: Records, policy, today: dt.date) -> dict[str, list[dict]]:
               for tool_id, tool in tools.items()}
     verdicts = {tool_id: verdict for tool_id, (verdict, _) in judged.items()}
     options = rows.alternatives(tools, verdicts)
+    board_tables = boards.tables(records, policy, today, verdicts)
     vendor_ids = {v.id for v in records.vendors.values() if v.archived_at is None}
     return {
         "vendors": [rows.vendor_row(records.vendors[v]) for v in sorted(vendor_ids)],
@@ -253,55 +253,17 @@ def _tables(records: Records, policy, today: dt.date) -> dict[str, list[dict]]:
             for a in records.assessments.get(tool_id, [])
             if (row := rows.assessment_row(a)) is not None
         ],
+        **board_tables,
     }
 
 
-def read_previous(path: Path) -> tuple[int | None, dict[str, dict] | None]:
-    """(version, tools by id) of the whitelist currently at `path`; (None, None) if none."""
-    if not path.exists():
-        return None, None
-    uri = path.resolve().as_uri() + "?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True)) as conn:
-        conn.row_factory = sqlite3.Row
-        version = conn.execute("SELECT version FROM publication").fetchone()[0]
-        tools = conn.execute("SELECT id, name, verdict, verdict_label, reasons FROM tools")
-        return version, {row["id"]: dict(row) for row in tools}
-
-
-def changelog_rows(path: Path, tables: dict[str, list[dict]], version: int,
-                   published_at: str) -> list[dict]:
-    """The history of the file at `path` (its `changelog`; a file from before it had one gives
-    its own `changes`) followed by this publication's changes."""
-    history, levels = _read_history(path)
-    levels |= {tool["id"]: tool["level_codes"] for tool in tables["tools"]}
-    return history + [
-        {"publication_version": version, "published_at": published_at, **change,
-         "levels": levels.get(change["tool_id"]) or "[]"}
-        for change in tables["changes"]
-    ]
-
-
-def _read_history(path: Path) -> tuple[list[dict], dict[str, str]]:
-    """(changelog rows, school types by tool id) of the whitelist at `path`."""
-    if not path.exists():
-        return [], {}
-    uri = path.resolve().as_uri() + "?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True)) as conn:
-        conn.row_factory = sqlite3.Row
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-        levels = {row["id"]: row["level_codes"]
-                  for row in conn.execute("SELECT id, level_codes FROM tools")}
-        columns = ", ".join(f"[{c}]" for c in CHANGELOG_COLUMNS)
-        if "changelog" in tables:
-            rows_ = conn.execute(f"SELECT {columns} FROM changelog "
-                                 "ORDER BY publication_version, tool_id")
-            return [dict(row) for row in rows_], levels
-        changes = ", ".join(f"c.[{c}]" for c in rows.CHANGE_COLUMNS)
-        rows_ = conn.execute(
-            f"SELECT p.version AS publication_version, p.published_at, {changes}, "
-            "coalesce(t.level_codes, '[]') AS levels FROM changes c "
-            "JOIN publication p LEFT JOIN tools t ON t.id = c.tool_id ORDER BY c.tool_id")
-        return [dict(row) for row in rows_], levels
+def _board_changelog(path: Path, tables: dict[str, list[dict]], version: int,
+                     published_at: str) -> list[dict]:
+    """The board history of the file at `path` and this publication's board changes."""
+    previous, history = boards.read_previous(path)
+    changes = boards.change_rows(previous, tables["board_verdicts"])
+    levels = {tool["id"]: tool["level_codes"] for tool in tables["tools"]}
+    return boards.changelog_rows(history, changes, levels, version, published_at)
 
 
 # --- the file -------------------------------------------------------------------------------
@@ -331,6 +293,7 @@ def _build(path: Path, tables: dict[str, list[dict]], publication: dict) -> str:
             )
             db["changes"].create(rows.CHANGE_COLUMNS, pk="tool_id")
             db["changelog"].create(CHANGELOG_COLUMNS, pk=("publication_version", "tool_id"))
+            boards.create_tables(db)
             db["publication"].create(
                 {"version": int, "published_at": str, "evaluated_on": str,
                  "policy_version": str, "previous_version": int, "counts": str,
@@ -338,8 +301,10 @@ def _build(path: Path, tables: dict[str, list[dict]], publication: dict) -> str:
                 pk="version",
             )
             inserted = {name: _insert(db, name, tables[name])
-                        for name in ("vendors", "tools", "domains", "assessments", "changes")}
+                        for name in ("vendors", "tools", "domains", "assessments", "changes",
+                                     "boards", "board_verdicts")}
             _insert(db, "changelog", tables["changelog"])
+            _insert(db, "board_changelog", tables["board_changelog"])
             _name_words(db, tables["tools"])
         # `domains` is looked up by host through its primary key (host, tool_id).
         for table, column in [*(("tools", c) for c in TOOL_INDEXES),
@@ -347,6 +312,7 @@ def _build(path: Path, tables: dict[str, list[dict]], publication: dict) -> str:
                               ("assessments", "tool_id"), ("changes", "change"),
                               ("changelog", "tool_id")]:
             db[table].create_index([column])
+        boards.create_indexes(db)
         db["tools"].enable_fts(FTS_COLUMNS, fts_version="FTS5", tokenize=FTS_TOKENIZER)
         sha256 = rows_sha256(inserted) or content_sha256(db.conn)
         with db.atomic():

@@ -34,9 +34,10 @@ import msgspec
 from registry.db import Registry
 from registry.labels.rollback import AUTOMATIC
 from registry.policy import Policy, load_policy
-from registry.publish import builder
+from registry.publish import boards, builder
 from registry.publish.record import Publication
 from registry.store import asof, jobs
+from registry.store.kinds import KINDS
 from registry.store.overview import publication_event_id
 from registry.verdicts import Records, current_policy
 
@@ -46,6 +47,8 @@ JOB = "due-publication"
 FORMAT_UPGRADE = "format-upgrade"
 """The actor of a publication made because the file's format changed: built, as a due one,
 from the records of the publication before it."""
+BOARD_KINDS = ("boards", "board_decisions")
+"""The kinds of school boards a whitelist is built from too (`registry.publish.boards`)."""
 POLICY_KIND = "policy"
 """The audit log's kind of a policy version (`registry.store.policies`)."""
 
@@ -67,7 +70,12 @@ def is_due(out_path: Path, today: dt.date) -> bool:
         if evaluated_on >= day:
             return False
         found = conn.execute("SELECT 1 FROM tools WHERE verdict_changes_on <= ? LIMIT 1", [day])
-        return found.fetchone() is not None
+        if found.fetchone() is not None:
+            return True
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        return "board_verdicts" in tables and conn.execute(
+            "SELECT 1 FROM board_verdicts WHERE verdict_changes_on <= ? LIMIT 1",
+            [day]).fetchone() is not None
 
 
 def publish_if_due(db_path: Path, out_path: Path, today: dt.date, actor: str = AUTOMATIC, *,
@@ -132,7 +140,7 @@ def due_source(registry: Registry, actor: str = AUTOMATIC) -> builder.RecordsSou
         event_id, policy_version = basis(registry, actor)
         if event_id is None:  # a publication the log does not record (before it had events)
             return builder.current_records(registry)
-        kinds = (*asof.RECORD_KINDS, POLICY_KIND)
+        kinds = (*asof.RECORD_KINDS, *BOARD_KINDS, POLICY_KIND)
         if not asof.changed_since(registry.store, event_id, kinds):
             records, policy = builder.current_records(registry)
             if policy.version == policy_version:
@@ -153,12 +161,29 @@ def records_as_of(registry: Registry, event_id: int) -> Records:
     for assessment in found["assessments"]:
         if assessment.archived_at is None:
             assessments[assessment.tool_id].append(assessment)
-    return Records(
+    records = Records(
         tools={t.id: t for t in found["tools"] if t.archived_at is None},
         vendors={v.id: v for v in found["vendors"]},
         agreements=agreements,
         assessments=assessments,
     )
+    return boards.with_boards(records, boards_as_of(registry, event_id))
+
+
+def boards_as_of(registry: Registry, event_id: int) -> boards.BoardRecords:
+    """The boards and their decisions as they were at audit event `event_id`: the last
+    event of each up to it (as `registry.store.asof` reads the other kinds)."""
+    found = {}
+    for name in BOARD_KINDS:
+        kind = KINDS[name]
+        rows = registry.store.rows(
+            "SELECT after FROM events WHERE id IN (SELECT max(id) FROM events "
+            "WHERE id <= ? AND kind = ? GROUP BY record_id) ORDER BY record_id",
+            [event_id, name])
+        docs = (msgspec.json.decode(row["after"]) for row in rows if row["after"])
+        found[name] = [msgspec.convert({k: v for k, v in doc.items() if v is not None},
+                                       kind.stored, strict=False) for doc in docs if doc]
+    return boards.BoardRecords.of(found["boards"], found["board_decisions"])
 
 
 def policy_version_of(registry: Registry, version: str | None) -> Policy:

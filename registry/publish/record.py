@@ -12,12 +12,17 @@ from types import NoneType
 
 import msgspec
 
-CONTENT_TABLES = ("assessments", "changes", "domains", "tools", "vendors")
-"""The tables the sha256 covers, in hashing order (all but `publication` and the FTS index)."""
+CONTENT_TABLES = ("assessments", "board_verdicts", "boards", "changes", "domains", "tools",
+                  "vendors")
+"""The tables the sha256 covers, in hashing order (all but `publication`, the histories and
+the FTS index)."""
+WHEN_FILLED = frozenset({"board_verdicts", "boards"})
+"""Content tables the sha256 covers only when they hold rows: a file without school boards
+(or from before them) has the sha256 it had before they were published."""
 
 ORDER_BY = {
-    "assessments": "id", "changes": "tool_id", "domains": "host, tool_id", "tools": "id",
-    "vendors": "id",
+    "assessments": "id", "board_verdicts": "board_id, tool_id", "boards": "id",
+    "changes": "tool_id", "domains": "host, tool_id", "tools": "id", "vendors": "id",
 }
 
 
@@ -62,14 +67,22 @@ def content_sha256(conn: sqlite3.Connection) -> str:
 
     Defined as the SHA-256 of the UTF-8 bytes of the JSON array
     `[[table, [column, ...], [[value, ...], ...]], ...]` with one entry per table of
-    CONTENT_TABLES in that order, columns in table order, rows sorted by primary key and
+    CONTENT_TABLES in that order (`boards` and `board_verdicts` only when the file has them
+    and they hold rows), columns in table order, rows sorted by primary key and
     values as stored (text, integer or null), encoded like Python's
     `json.dumps(..., ensure_ascii=False, separators=(",", ":"))`. The `publication` table and
     the full-text index are left out: they describe the content or derive from it.
     """
 
+    present = {row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
+    filled = {t for t in WHEN_FILLED & present
+              if conn.execute(f"SELECT 1 FROM [{t}] LIMIT 1").fetchone()}
+
     def tables() -> Iterator[tuple[str, list[str], Iterator[list]]]:
         for table in CONTENT_TABLES:
+            if table in WHEN_FILLED and table not in filled:
+                continue
             cursor = conn.execute(f"SELECT * FROM [{table}] ORDER BY {ORDER_BY[table]}")
             cursor.row_factory = None  # tuples, whatever the connection's factory
             yield table, [c[0] for c in cursor.description], _fetched(cursor)
@@ -88,7 +101,9 @@ def rows_sha256(tables: dict[str, tuple[dict[str, type], list[tuple]]]) -> str |
     rows as tuples of those columns. Without reading the rows back from the file, which took
     most of the time; None when a value would not be stored exactly as it is (an int in a
     text column, a bool, a str subclass), which only the file can tell."""
-    if not all(_stored_as_is(table, *tables[table]) for table in CONTENT_TABLES):
+    hashed = [t for t in CONTENT_TABLES
+              if t not in WHEN_FILLED or (t in tables and tables[t][1])]
+    if not all(_stored_as_is(table, *tables[table]) for table in hashed):
         return None
 
     def batches(table: str) -> Iterator[list]:
@@ -97,7 +112,7 @@ def rows_sha256(tables: dict[str, tuple[dict[str, type], list[tuple]]]) -> str |
         ordered = sorted(rows, key=key)  # text sorts by code point, as SQLite's BINARY by bytes
         return (ordered[i:i + HASH_BATCH] for i in range(0, len(ordered), HASH_BATCH))
 
-    return _sha256((table, list(tables[table][0]), batches(table)) for table in CONTENT_TABLES)
+    return _sha256((table, list(tables[table][0]), batches(table)) for table in hashed)
 
 
 def _stored_as_is(table: str, columns: dict[str, type], rows: list[tuple]) -> bool:

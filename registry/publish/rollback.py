@@ -25,11 +25,12 @@ from contextlib import closing
 from pathlib import Path
 
 import msgspec
+from sqlite_utils import Database
 
 from registry.db import Registry
 from registry.errors import Conflict, RegistryError
 from registry.labels.rollback import RESTORES_REASON
-from registry.publish import builder, kept, recovery, rows
+from registry.publish import boards, builder, kept, recovery, rows
 from registry.publish.record import ChangeSummary, Publication, content_sha256
 
 OLDEST_FORMAT = 3
@@ -125,6 +126,7 @@ def _rewrite(path: Path, out_path: Path, restores: int, version: int,
             f"VALUES ({', '.join('?' for _ in names)})",
             [[entry[n] for n in names] for entry in history])
         conn.execute("COMMIT")
+        _rewrite_board_history(conn, out_path, restores, version, at)
         conn.execute(f"PRAGMA user_version = {builder.SCHEMA_VERSION}")
         if content_sha256(conn) != row["sha256"]:
             raise RuntimeError(f"The kept file of publication {restores} does not hold the "
@@ -138,3 +140,29 @@ def _rewrite(path: Path, out_path: Path, restores: int, version: int,
         version=version, published_at=published_at, policy_version=row["policy_version"],
         counts=json.loads(row["counts"]), sha256=row["sha256"], changes=summary, actor="",
         restores_version=restores)
+
+
+def _rewrite_board_history(conn: sqlite3.Connection, out_path: Path, restores: int,
+                           version: int, published_at: str) -> None:
+    """The copy's `board_changelog`: the served file's board history, then the board changes
+    this rollback makes against it. A copy from before boards were published gets the board
+    tables, empty (its content's sha256 stays: empty board tables are not hashed)."""
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    if "board_verdicts" not in present:
+        boards.create_tables(Database(conn))
+    restored, _ = boards.read_board_history(conn)
+    served, history = boards.read_previous(out_path)
+    current = list(restored.values())
+    changes = [change | {"reason": RESTORES_REASON.format(version=restores,
+                                                          reason=change["reason"])}
+               for change in boards.change_rows(served, current)]
+    levels = dict(conn.execute("SELECT id, level_codes FROM tools").fetchall())
+    entries = boards.changelog_rows(history, changes, levels, version, published_at)
+    names = list(boards.BOARD_CHANGELOG_COLUMNS)
+    conn.execute("BEGIN")
+    conn.execute("DELETE FROM board_changelog")
+    conn.executemany(
+        f"INSERT INTO board_changelog ({', '.join(f'[{n}]' for n in names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})",
+        [[entry[n] for n in names] for entry in entries])
+    conn.execute("COMMIT")

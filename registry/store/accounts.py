@@ -23,6 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from registry.errors import Conflict, Invalid, NotFound, field_error
 from registry.fields import Role
+from registry.labels.scope import UNKNOWN_BOARD
 from registry.store.audit import AuditLog
 from registry.store.connection import Store
 from registry.store.rows import now
@@ -33,7 +34,7 @@ MAX_PASSWORD_LENGTH = 1024
 COMMON_PASSWORDS = Path(__file__).parent.parent / "data" / "common-passwords.txt"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FIELDS = ("id", "email", "name", "role", "oidc_issuer", "oidc_subject", "disabled_at",
-          "created_at", "last_signin_at", "version", "wants_digest")
+          "created_at", "last_signin_at", "version", "wants_digest", "board_id")
 
 
 class StaffAccount(msgspec.Struct, kw_only=True, frozen=True):
@@ -52,6 +53,8 @@ class StaffAccount(msgspec.Struct, kw_only=True, frozen=True):
     version: int = 1
     wants_digest: bool = False
     """It gets the daily e-mail digest (while active)."""
+    board_id: str | None = None
+    """The school board (its DUO number) this account works for; None: the sector's."""
 
     @property
     def disabled(self) -> bool:
@@ -95,6 +98,15 @@ def name_problem(name: str) -> str | None:
     if len(name) > 200:
         return "De naam mag hoogstens 200 tekens lang zijn."
     return None
+
+
+def check_board(store: Store, board_id: str | None) -> None:
+    """Invalid (naming `board_id`) unless `board_id` is None or a live board's number."""
+    if board_id is None:
+        return
+    if not store.rows("SELECT 1 FROM boards WHERE id = ? AND archived_at IS NULL", [board_id]):
+        message = UNKNOWN_BOARD.format(board_id=board_id)
+        raise Invalid(message, [field_error("$.board_id", message)])
 
 
 def _check(field: str, problem: str | None) -> None:
@@ -148,22 +160,27 @@ class Accounts:
     # --- writing -------------------------------------------------------------------------------
 
     def create(self, email: str, name: str, role: Role | None, password: str | None,
-               actor: str) -> StaffAccount:
-        """A new account; `password` None: it signs in through OIDC only. Slow with a password
-        (it is hashed): call it in a worker thread."""
+               actor: str, board_id: str | None = None) -> StaffAccount:
+        """A new account; `password` None: it signs in through OIDC only; `board_id`: scoped to
+        that board (which must exist). Slow with a password (it is hashed): call it in a worker
+        thread."""
         email = normal_email(email)
         _check("email", email_problem(email))
         _check("name", name_problem(name))
         if password is not None:
             _check("password", password_problem(password))
+        check_board(self.store, board_id)
         password_hash = None if password is None else self.hasher.hash(password)
-        return self._insert(email, name.strip(), role, password_hash, None, None, actor)
+        return self._insert(email, name.strip(), role, password_hash, None, None, actor,
+                            board_id)
 
-    def _insert(self, email, name, role, password_hash, issuer, subject, actor) -> StaffAccount:
+    def _insert(self, email, name, role, password_hash, issuer, subject, actor,
+                board_id=None) -> StaffAccount:
         row = {"id": secrets.token_hex(8), "email": email, "name": name,
                "role": None if role is None else Role(role).value,
                "password_hash": password_hash, "oidc_issuer": issuer, "oidc_subject": subject,
-               "disabled_at": None, "created_at": now(), "last_signin_at": None, "version": 1}
+               "disabled_at": None, "created_at": now(), "last_signin_at": None, "version": 1,
+               "board_id": board_id}
         with self.store.write() as db:
             if db["accounts"].count_where("email = ?", [email]):
                 raise Conflict(f"Er is al een account met het e-mailadres {email}.",
@@ -193,6 +210,16 @@ class Accounts:
     def set_role(self, account_id: str, role: Role | None, actor: str) -> StaffAccount:
         return self._change(self.get(account_id), actor,
                             role=None if role is None else Role(role).value)
+
+    def set_board(self, account_id: str, board_id: str | None, actor: str) -> StaffAccount:
+        """Scope the account to one board (which must exist), or to the sector (None);
+        audited when it changes."""
+        account = self.get(account_id)
+        board_id = board_id or None
+        check_board(self.store, board_id)
+        if account.board_id == board_id:
+            return account
+        return self._change(account, actor, board_id=board_id)
 
     def set_digest(self, account_id: str, wanted: bool, actor: str) -> StaffAccount:
         """Turn the daily digest on or off for the account; audited when it changes."""

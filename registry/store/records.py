@@ -93,7 +93,8 @@ def read_by_id(store: Store, kind: Kind, ids: Collection[str]) -> dict[str, Any]
 
 # --- one page of a list, through indexes ----------------------------------------------------
 
-NAMED = {"vendors": "name", "tools": "name", "agreements": "vendor_id", "assessments": "tool_id"}
+NAMED = {"vendors": "name", "tools": "name", "agreements": "vendor_id", "assessments": "tool_id",
+         "boards": "name", "board_decisions": "board_id"}
 """Besides its id, the column a list of each kind finds by its first letters (the back office's
 search box): names case-insensitively through `<table>_name_nocase`, the owner's id through
 its index (migration 0004)."""

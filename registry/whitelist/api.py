@@ -13,7 +13,7 @@ import urllib.parse
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import MediaType, Response, get
+from litestar import MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException
@@ -21,7 +21,8 @@ from litestar.params import FromQuery, QueryParameter
 
 from registry.labels import CATEGORY_LABELS, LEVEL_LABELS, NOT_PUBLISHED
 from registry.limits import CHECK_LIMIT, EMBED_LIMIT
-from registry.problem import problems
+from registry.problem import FieldError, problem_response, problems
+from registry.whitelist.boards import BOARD_NUMBER, BoardRef, UnknownBoard
 from registry.whitelist.check import (
     ChangeWarning,
     ChangesOn,
@@ -40,28 +41,47 @@ def not_published() -> HTTPException:
     return HTTPException(status_code=503, detail=NOT_PUBLISHED)
 
 
+Bestuur = Annotated[str | None, QueryParameter(
+    pattern=BOARD_NUMBER, description=(
+        "The number (5 digits, bevoegd gezag as DUO publishes it) of the teacher's school "
+        "board: the answer says what that board decided beside the sector verdict."))]
+UNKNOWN_BOARD_NOTE = {404: "No school board with this number (`bestuur`) in the whitelist."}
+
+
+def unknown_board(request: Request, exc: UnknownBoard) -> Response:
+    """404 naming `bestuur`: a well-formed number of no board in the publication."""
+    message = f"no school board with number '{exc.board}' in the published whitelist"
+    return problem_response(request, 404, f"bestuur: {message}.", [
+        FieldError(field="bestuur", pointer="", location="query", message=message)])
+
+
 @get(
     "/api/check",
     tags=["public"],
     summary="May I use this tool? A pasted URL or a name, answered from the published whitelist",
     middleware=[CHECK_LIMIT.middleware],
-    responses=problems(400, 429, 503),
+    responses=problems(400, 404, 429, 503, notes=UNKNOWN_BOARD_NOTE),
     cache_control=None,
 )
 async def check(
+    request: Request,
     checking: NamedDependency[Checking],
     q: Annotated[str, QueryParameter(min_length=1, max_length=4000,
                                      description="A URL (with or without https://) or a name.")],
     level: Annotated[Level | None, QueryParameter(
         description="The school type the teacher works in (PO, VO, SO): a tool for another "
                     "one, or for older pupils, says so in `tool.level_warning`.")] = None,
+    bestuur: Bestuur = None,
 ) -> Response[CheckAnswer]:
     """Every verdict in the answer is the one valid today (`tool.valid_on`), also when it
-    changed by itself since the publication; `tool.warning` warns 60 days before it changes."""
+    changed by itself since the publication; `tool.warning` warns 60 days before it changes.
+    With `bestuur`, `board` says what that board's teachers do."""
     try:
-        status, answer = checking.whitelist.check_json(q, checking.today, level)
+        status, answer = checking.whitelist.check_json(q, checking.today, level, bestuur)
     except NotPublished:
         raise not_published() from None
+    except UnknownBoard as exc:
+        return unknown_board(request, exc)
     checking.count(status)
     return Response(answer, media_type=MediaType.JSON)
 
@@ -99,17 +119,26 @@ class EmbedTool(msgspec.Struct, kw_only=True):
     warning: ChangeWarning = None
 
 
-class EmbedFeed(msgspec.Struct, kw_only=True):
+class EmbedFeed(msgspec.Struct, kw_only=True, omit_defaults=True):
     publication: PublicationRef
     level: str | None
     category: str | None
     tools: list[EmbedTool]
+    board: Annotated[BoardRef | None, msgspec.Meta(
+        description="Asked with `bestuur`: the board whose schools these tools are allowed "
+                    "at (its decisions and own agreements counted).")] = None
+
+
+def check_path(board: str | None = None) -> str:
+    """The check page, or a board's check page."""
+    return f"/b/{board}/" if board else "/"
 
 
 def allowed_tools(whitelist: PublishedWhitelist, level: str | None, category: str | None,
-                  today: dt.date | None = None) -> tuple[PublicationRef, list[EmbedTool]]:
-    """The tools allowed on `today` by name, and the publication they come from; raises
-    NotPublished."""
+                  today: dt.date | None = None, board: str | None = None
+                  ) -> tuple[PublicationRef, list[EmbedTool]]:
+    """The tools allowed on `today` by name (at the schools of `board` if given), and the
+    publication they come from; raises NotPublished and UnknownBoard."""
     publication = whitelist.publication()
     tools = [
         EmbedTool(
@@ -117,11 +146,11 @@ def allowed_tools(whitelist: PublishedWhitelist, level: str | None, category: st
             category=row["category"], category_label=row["category_label"],
             levels=row["level_codes"], verdict=row["verdict"],
             verdict_label=row["verdict_label"], conditions=row["conditions"],
-            link="/?" + urllib.parse.urlencode({"q": row["name"]}),
+            link=check_path(board) + "?" + urllib.parse.urlencode({"q": row["name"]}),
             changes_on=row["changes_on"], next_verdict=row["next_verdict"],
             next_verdict_label=row["next_verdict_label"], warning=row["warning"],
         )
-        for row in whitelist.allowed(level, category, today)
+        for row in whitelist.allowed(level, category, today, board)
     ]
     return publication, tools
 
@@ -131,22 +160,29 @@ def allowed_tools(whitelist: PublishedWhitelist, level: str | None, category: st
     tags=["public"],
     summary="Allowed tools for a level and category, to show on a school's website (CORS: any origin)",
     middleware=[EMBED_LIMIT.middleware],
-    responses=problems(400, 429, 503),
+    responses=problems(400, 404, 429, 503, notes=UNKNOWN_BOARD_NOTE),
     cache_control=CacheControlHeader(max_age=300, public=True),
 )
 async def embed_tools(
+    request: Request,
     checking: NamedDependency[Checking],
     level: FromQuery[Level | None] = None,
     category: FromQuery[Category | None] = None,
-) -> EmbedFeed:
+    bestuur: Bestuur = None,
+) -> Response[EmbedFeed]:
     """The tools allowed today, also when a verdict changed by itself since the publication;
     `warning` says when one changes within 60 days."""
     # One dependency (the whitelist and today), as the check: see `Checking`.
     try:
-        publication, tools = allowed_tools(checking.whitelist, level, category, checking.today)
+        publication, tools = allowed_tools(checking.whitelist, level, category, checking.today,
+                                           bestuur)
+        board = checking.whitelist.boards().boards[bestuur] if bestuur else None
     except NotPublished:
         raise not_published() from None
-    return EmbedFeed(publication=publication, level=level, category=category, tools=tools)
+    except UnknownBoard as exc:
+        return unknown_board(request, exc)
+    return Response(EmbedFeed(publication=publication, level=level, category=category,
+                              tools=tools, board=board))
 
 
 HANDLERS = [check, embed_tools]

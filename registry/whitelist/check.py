@@ -16,6 +16,8 @@ import msgspec
 from registry.domains import Query, parse_query
 from registry.labels import CHECK_WORDS, VERDICT_LABELS, in_teacher_words, sentence
 from registry.whitelist import levels, similar
+from registry.whitelist.boards import BoardAnswer, BoardView, board_answer, verdict_here
+from registry.whitelist.boards import with_board_verdicts
 from registry.whitelist.today import VERDICT_TODAY_SQL, verdict_on, warning
 
 ALLOWED = ("allowed", "allowed_with_conditions")
@@ -52,6 +54,9 @@ class ToolRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     verdict_label: str | None = None
     host: str | None = None
     vendor_name: str | None = None
+    board_verdict: Annotated[str | None, msgspec.Meta(
+        description="Asked with `bestuur`: the verdict at that board's schools.")] = None
+    board_verdict_label: str | None = None
 
 
 class ToolAnswer(msgspec.Struct, kw_only=True):
@@ -111,13 +116,18 @@ class CheckAnswer(msgspec.Struct, kw_only=True, omit_defaults=True):
     review_request_possible: bool = False
     level: Annotated[str | None, msgspec.Meta(
         description="The school type asked for (`level`), if any.")] = None
+    board: Annotated[BoardAnswer | None, msgspec.Meta(
+        description="Asked with `bestuur` and a tool found: that board's decision and the "
+                    "verdict at its schools, beside the sector verdict in `tool`.")] = None
 
 
 class Asked(msgspec.Struct, frozen=True):
-    """What an answer depends on besides the question: the day, and the teacher's school type."""
+    """What an answer depends on besides the question: the day, the teacher's school type
+    and board."""
 
     today: dt.date
     level: str | None = None
+    board: BoardView | None = None
 
 
 def publication_of(conn) -> PublicationRef:
@@ -127,10 +137,11 @@ def publication_of(conn) -> PublicationRef:
 
 
 def answer(conn, q: str, publication: PublicationRef, today: dt.date | None = None,
-           level: str | None = None) -> CheckAnswer:
+           level: str | None = None, board: BoardView | None = None) -> CheckAnswer:
     """The answer to `q` from the file open on `conn`, with the verdicts valid on `today`,
-    for a teacher of `level` (PO, VO, SO) if given."""
-    return _check(conn, parse_query(q), q, publication, Asked(today or dt.date.today(), level))
+    for a teacher of `level` (PO, VO, SO) and of `board` if given."""
+    asked = Asked(today or dt.date.today(), level, board)
+    return _check(conn, parse_query(q), q, publication, asked)
 
 
 _TOOL_SQL = (
@@ -150,6 +161,8 @@ decode_answer = msgspec.json.Decoder(CheckAnswer).decode
 def _tool(conn, tool_id: str, asked: Asked) -> ToolAnswer:
     row = conn.execute(_TOOL_SQL, [tool_id]).fetchone()
     today = verdict_on(row, asked.today)
+    here = (verdict_here(asked.board, row["id"], today.verdict, asked.today) if asked.board
+            else today.verdict)
     tool_levels = _decode_texts(row["level_codes"] or "[]")
     return ToolAnswer(
         id=row["id"],
@@ -164,7 +177,8 @@ def _tool(conn, tool_id: str, asked: Asked) -> ToolAnswer:
         assessor=row["assessment_assessor"],
         assessed_on=row["assessment_date"],
         policy_version=row["policy_version"],
-        alternatives=[] if today.verdict in ALLOWED else alternatives_on(conn, row, asked.today),
+        alternatives=[] if here in ALLOWED else with_board_verdicts(
+            alternatives_on(conn, row, asked.today), asked.board, asked.today, allowed_only=True),
         levels=tool_levels,
         minimum_age=row["minimum_age"],
         suitable_for=levels.suitable_for(tool_levels, row["minimum_age"]),
@@ -225,9 +239,18 @@ def _unassessed(tool: ToolAnswer) -> bool:
 
 
 def _refs(conn, ids: list[str], asked: Asked) -> list[ToolRef]:
-    """`ids` in their order, each with its verdict on the day asked."""
+    """`ids` in their order, each with its verdict on the day asked (and the board's)."""
     found = {r["id"]: r for r in _with_verdicts(conn, ids, asked)}
-    return [_ref(found[i]) for i in ids if i in found]
+    return with_board_verdicts([_ref(found[i]) for i in ids if i in found], asked.board,
+                               asked.today)
+
+
+def _board(tool: ToolAnswer, asked: Asked) -> BoardAnswer | None:
+    """The asking teacher's board's answer about `tool`, beside the sector's."""
+    if asked.board is None:
+        return None
+    return board_answer(asked.board, tool.id, tool.verdict, tool.verdict_label,
+                        tool.conditions, asked.today)
 
 
 def _check(conn, query: Query, q: str, publication: PublicationRef, asked: Asked
@@ -265,7 +288,8 @@ def _check_host(conn, query: Query, base: dict, asked: Asked) -> CheckAnswer:
             tool = _tool(conn, row["tool_id"], asked)
             message = sentence(CHECK_WORDS["found_host"].format(host=host, name=tool.name))
             return CheckAnswer(status="found", host=host, tool=tool, message=message,
-                               review_request_possible=_unassessed(tool), **base)
+                               review_request_possible=_unassessed(tool),
+                               board=_board(tool, asked), **base)
     related = []
     if query.registrable_domain:
         # No verdicts here: a look-alike host never gets that tool's verdict, not even
@@ -337,7 +361,8 @@ def _check_name(conn, query: Query, base: dict, asked: Asked) -> CheckAnswer:
         tool = _tool(conn, exact[0]["id"], asked)
         message = sentence(CHECK_WORDS["found"].format(name=tool.name))
         return CheckAnswer(status="found", tool=tool, message=message,
-                           review_request_possible=_unassessed(tool), **base)
+                           review_request_possible=_unassessed(tool),
+                           board=_board(tool, asked), **base)
     if exact:
         return CheckAnswer(
             status="choose", matches=_refs(conn, [r["id"] for r in exact[:MAX_SUGGESTIONS]], asked),

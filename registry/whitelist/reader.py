@@ -11,6 +11,7 @@ from pathlib import Path
 import msgspec
 
 from registry.kept import Kept
+from registry.whitelist.boards import Boards, BoardView, approved_here, feed_row
 from registry.whitelist.check import (
     CheckAnswer,
     PublicationRef,
@@ -47,7 +48,9 @@ class PublishedWhitelist:
         self._conn: sqlite3.Connection | None = None
         self._identity: tuple[int, int] | None = None
         self._publication: PublicationRef | None = None
-        self._answers: Kept[tuple[str, str | None], tuple[str, bytes]] = Kept(cache_bytes)
+        self._boards: Boards | None = None
+        # Keyed (q, level), or (q, level, board) for a teacher of a board.
+        self._answers: Kept[tuple, tuple[str, bytes]] = Kept(cache_bytes)
         self._day: dt.date | None = None
 
     def connection(self) -> sqlite3.Connection:
@@ -57,9 +60,9 @@ class PublishedWhitelist:
         return self._current_with_answers()[:2]
 
     def _current_with_answers(self, today: dt.date | None = None
-                              ) -> tuple[sqlite3.Connection, PublicationRef, Kept]:
-        """The connection to the current file, its publication row (read once per file) and
-        the answers kept for it on `today` (a new day forgets yesterday's)."""
+                              ) -> tuple[sqlite3.Connection, PublicationRef, Kept, Boards]:
+        """The connection to the current file, its publication row and boards (read once per
+        file) and the answers kept for it on `today` (a new day forgets yesterday's)."""
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
@@ -71,14 +74,15 @@ class PublishedWhitelist:
                 conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True,
                                        check_same_thread=False, isolation_level=None)
                 conn.row_factory = sqlite3.Row
-                publication = publication_of(conn)
+                publication, boards = publication_of(conn), Boards.load(conn)
                 old, self._conn, self._identity = self._conn, conn, identity
                 self._publication, self._answers = publication, Kept(self.cache_bytes)
+                self._boards = boards
                 if old is not None:
                     old.close()
             if today is not None and today != self._day:
                 self._day, self._answers = today, Kept(self.cache_bytes)
-            return self._conn, self._publication, self._answers
+            return self._conn, self._publication, self._answers, self._boards
 
     def close(self) -> None:
         # Forget the file too: an app that starts again (a test client per case) reopens it.
@@ -91,45 +95,75 @@ class PublishedWhitelist:
     def publication(self) -> PublicationRef:
         return self._current()[1]
 
-    def check(self, q: str, today: dt.date | None = None, level: str | None = None
-              ) -> CheckAnswer:
-        """Answer one teacher's question with the verdicts valid on `today`, for a teacher of
-        `level` if given; one connection, so from one publication only."""
-        conn, publication = self._current()
-        return answer(conn, q, publication, today or dt.date.today(), level)
+    def boards(self) -> Boards:
+        """The school boards of the current publication, read once per file."""
+        return self._current_with_answers()[3]
 
-    def check_json(self, q: str, today: dt.date | None = None, level: str | None = None
-                   ) -> tuple[str, bytes]:
+    def _view(self, boards: Boards, board: str | None) -> BoardView | None:
+        return None if board is None else boards.view(board)
+
+    def check(self, q: str, today: dt.date | None = None, level: str | None = None,
+              board: str | None = None) -> CheckAnswer:
+        """Answer one teacher's question with the verdicts valid on `today`, for a teacher of
+        `level` and of `board` (its number) if given; one connection, so from one publication
+        only. Raises UnknownBoard."""
+        conn, publication, _, boards = self._current_with_answers()
+        return answer(conn, q, publication, today or dt.date.today(), level,
+                      self._view(boards, board))
+
+    def check_json(self, q: str, today: dt.date | None = None, level: str | None = None,
+                   board: str | None = None) -> tuple[str, bytes]:
         """(status, the answer in JSON) of `check`, from memory if `q` was asked about this
         publication on this day lately."""
         today = today or dt.date.today()
-        conn, publication, answers = self._current_with_answers(today)
-        kept = answers.get((q, level))
+        conn, publication, answers, boards = self._current_with_answers(today)
+        key = (q, level) if board is None else (q, level, board)
+        kept = answers.get(key)
         if kept is None:
-            worked_out = answer(conn, q, publication, today, level)
+            worked_out = answer(conn, q, publication, today, level, self._view(boards, board))
             kept = (worked_out.status, encode_answer(worked_out))
-            answers.keep((q, level), kept, len(q) + len(kept[1]))
+            answers.keep(key, kept, len(q) + len(kept[1]))
         return kept
 
-    def check_kept(self, q: str, today: dt.date | None = None, level: str | None = None
-                   ) -> CheckAnswer:
+    def check_kept(self, q: str, today: dt.date | None = None, level: str | None = None,
+                   board: str | None = None) -> CheckAnswer:
         """`check` through the kept answers of `check_json`: the page answers as the API."""
-        return decode_answer(self.check_json(q, today, level)[1])
+        return decode_answer(self.check_json(q, today, level, board)[1])
 
     def allowed(self, level: str | None = None, category: str | None = None,
-                today: dt.date | None = None) -> list[dict]:
+                today: dt.date | None = None, board: str | None = None) -> list[dict]:
         """Tools allowed on `today` for the embed feed, by name, with their verdict of that
-        day and the warning when it changes within 60 days."""
+        day and the warning when it changes within 60 days; at the schools of `board` (its
+        number) if given (raises UnknownBoard)."""
         today = today or dt.date.today()
+        conn, _, _, boards = self._current_with_answers()
+        view = self._view(boards, board)
+        rows = self._feed(conn, level, category, today)
+        if view is None:
+            return rows
+        here = [r for r in (feed_row(view, row, today) for row in rows) if r is not None]
+        extra = approved_here(view, today, (r["id"] for r in rows))
+        if extra:
+            here += [r for r in (feed_row(view, row, today) for row in
+                                 self._feed(conn, level, category, today, extra)) if r]
+        return sorted(here, key=lambda r: (r["name"], r["id"]))
+
+    def _feed(self, conn: sqlite3.Connection, level: str | None, category: str | None,
+              today: dt.date, ids: list[str] | None = None) -> list[dict]:
+        """The feed's rows: the tools allowed on `today`, or the tools `ids` whatever their
+        verdict (a board's own approvals)."""
         where = [f"({VERDICT_TODAY_SQL}) IN ('allowed', 'allowed_with_conditions')"]
         params: dict = {"today": today.isoformat()}
+        if ids is not None:
+            where = [f"id IN ({', '.join(f':id{n}' for n in range(len(ids)))})"]
+            params |= {f"id{n}": tool_id for n, tool_id in enumerate(ids)}
         if level:
             where.append("EXISTS (SELECT 1 FROM json_each(tools.level_codes) WHERE value = :level)")
             params["level"] = level
         if category:
             where.append("category = :category")
             params["category"] = category
-        rows = self.connection().execute(
+        rows = conn.execute(
             # The feed shows no reasons: their text is most of a row.
             "SELECT id, name, vendor_name, category, category_label, level_codes, verdict, "
             "verdict_label, conditions, NULL AS reasons, verdict_changes_on, next_verdict, "

@@ -21,7 +21,7 @@ NAME = "school_whitelist"
 HIDDEN_COLUMNS = {"tools": ["name_key", "search"]}
 """Technical columns left out of HTML tables (they stay in JSON and CSV); the metadata's
 plugin config `hidden_columns` replaces this."""
-LIST_COLUMNS = {"conditions", "reasons", "alternatives"}
+LIST_COLUMNS = {"conditions", "reasons", "alternatives", "school_types", "schools"}
 LOOKUPS = {
     "exact": "is gelijk aan", "not": "is niet gelijk aan", "contains": "bevat",
     "endswith": "eindigt op", "startswith": "begint met", "gt": "groter dan",
@@ -106,7 +106,8 @@ async def _publication(datasette) -> dict | None:
 
 @hookimpl
 def render_cell(value, column, table, database, datasette):
-    """Conditions, reasons and alternatives as lists a teacher can read, not JSON."""
+    """Conditions, reasons, alternatives and a board's school types and schools as lists a
+    teacher can read, not JSON."""
     if column not in LIST_COLUMNS or not isinstance(value, str) or not value.startswith("["):
         return None
     try:

@@ -1,6 +1,6 @@
 /* Witte lijst digitale leermiddelen: the allowed tools on a school's own website.
  *
- *   <div data-witte-lijst data-niveau="PO" data-categorie="practice">
+ *   <div data-witte-lijst data-niveau="PO" data-categorie="practice" data-bestuur="99001">
  *     <a href="https://…/embed?niveau=PO">Toegestane tools</a>
  *   </div>
  *   <script src="https://…/static/embed.js" defer></script>
@@ -72,8 +72,10 @@
     var url = new URL("/api/embed/tools", base);
     var level = container.getAttribute("data-niveau");
     var category = container.getAttribute("data-categorie");
+    var board = container.getAttribute("data-bestuur");
     if (level) { url.searchParams.set("level", level.toUpperCase()); }
     if (category) { url.searchParams.set("category", category); }
+    if (board) { url.searchParams.set("bestuur", board); }
     container.setAttribute("aria-busy", "true");
     fetch(url.href, { credentials: "omit", referrerPolicy: "no-referrer" })
       .then(function (response) {
