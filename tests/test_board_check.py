@@ -19,6 +19,9 @@ import pytest
 
 from registry.labels.board_check import BOARD_CHECK_WORDS
 from registry.labels.boards import BOARD_TEXTS, DECISION_LABELS
+from registry.whitelist.boards import BoardView
+from registry.whitelist.check import answer
+from registry.whitelist.kindred import Kindred
 
 DAY = dt.date(2026, 11, 28)
 SCHEIKUNDE = "https://scheikunde.lernfabrik-demo.de/les/4"
@@ -254,3 +257,34 @@ def test_the_embed_help_gives_snippets_for_the_board(replica):
     assert 'value="99BA"' in text
     wrong = html.unescape(replica.get("/insluiten", params={"bestuur": "nope"}).text)
     assert BOARD_CHECK_WORDS["unknown_board"].format(board="nope") in wrong
+
+
+def forbidding(view: BoardView, tool_ids) -> BoardView:
+    """`view` with the board's "not allowed" of each of `tool_ids` added."""
+    row = {"verdict": "not_allowed", "verdict_label": "Niet toegestaan", "conditions": None,
+           "reasons": None, "verdict_changes_on": None, "next_verdict": None,
+           "decision": "stricter", "decision_label": DECISION_LABELS["stricter"],
+           "text": BOARD_TEXTS["not_allowed"], "reason": "Test", "decided_on": "2026-01-01",
+           "decided_by": "Test", "ends_on": None}
+    return BoardView(view.board, {**view.verdicts, **{i: row for i in tool_ids}})
+
+
+def test_alternatives_by_category_are_the_same_kept_or_worked_out(replica):
+    """A board's "not allowed" of a tool published without alternatives asks for the allowed
+    tools of its category; the lists kept per file give the answers worked out without them."""
+    whitelist = replica.app.state.whitelist
+    conn, publication, boards = whitelist.connection(), whitelist.publication(), whitelist.boards()
+    tools = conn.execute("SELECT id, name FROM tools").fetchall()
+    kindred, offered = Kindred(), set()
+    for board in (None, "99001", "99002", "99003"):
+        for tool in tools:
+            view = None if board is None else boards.view(board)
+            if board == "99002":
+                view = forbidding(view, [tool["id"]])
+            answer(conn, tool["name"], publication, DAY, None, view, kindred)
+            kept = answer(conn, tool["name"], publication, DAY, None, view, kindred)
+            assert kept == answer(conn, tool["name"], publication, DAY, None, view), tool["id"]
+            if kept.tool is not None:
+                assert kept.tool.id not in {a.id for a in kept.tool.alternatives}
+                offered |= {a.id for a in kept.tool.alternatives}
+    assert offered

@@ -9,6 +9,7 @@ an open connection; `registry.whitelist.reader` follows the file and keeps the a
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated, Literal
 
 import msgspec
@@ -18,6 +19,7 @@ from registry.labels import CHECK_WORDS, VERDICT_LABELS, in_teacher_words, sente
 from registry.whitelist import levels, similar
 from registry.whitelist.boards import BoardAnswer, BoardView, board_answer, verdict_here
 from registry.whitelist.boards import with_board_verdicts
+from registry.whitelist.kindred import Kindred
 from registry.whitelist.today import VERDICT_TODAY_SQL, verdict_on, warning
 
 ALLOWED = ("allowed", "allowed_with_conditions")
@@ -128,6 +130,7 @@ class Asked(msgspec.Struct, frozen=True):
     today: dt.date
     level: str | None = None
     board: BoardView | None = None
+    kindred: Kindred | None = None
 
 
 def publication_of(conn) -> PublicationRef:
@@ -137,10 +140,12 @@ def publication_of(conn) -> PublicationRef:
 
 
 def answer(conn, q: str, publication: PublicationRef, today: dt.date | None = None,
-           level: str | None = None, board: BoardView | None = None) -> CheckAnswer:
+           level: str | None = None, board: BoardView | None = None,
+           kindred: Kindred | None = None) -> CheckAnswer:
     """The answer to `q` from the file open on `conn`, with the verdicts valid on `today`,
-    for a teacher of `level` (PO, VO, SO) and of `board` if given."""
-    asked = Asked(today or dt.date.today(), level, board)
+    for a teacher of `level` (PO, VO, SO) and of `board` if given; `kindred` keeps the
+    file's lists of alternatives by category."""
+    asked = Asked(today or dt.date.today(), level, board, kindred)
     return _check(conn, parse_query(q), q, publication, asked)
 
 
@@ -178,7 +183,7 @@ def _tool(conn, tool_id: str, asked: Asked) -> ToolAnswer:
         assessed_on=row["assessment_date"],
         policy_version=row["policy_version"],
         alternatives=[] if here in ALLOWED else with_board_verdicts(
-            alternatives_on(conn, row, asked.today), asked.board, asked.today, allowed_only=True),
+            alternatives_on(conn, row, asked.today, asked.kindred), asked.board, asked.today, allowed_only=True),
         levels=tool_levels,
         minimum_age=row["minimum_age"],
         suitable_for=levels.suitable_for(tool_levels, row["minimum_age"]),
@@ -192,25 +197,33 @@ def _tool(conn, tool_id: str, asked: Asked) -> ToolAnswer:
     )
 
 
-def alternatives_on(conn, row, today: dt.date) -> list[ToolRef]:
+def alternatives_on(conn, row, today: dt.date, kindred: Kindred | None = None
+                    ) -> list[ToolRef]:
     """The published alternatives still allowed on `today`; for a tool that was allowed
-    when published (none were published), the allowed tools of its category and levels.
-    (The check's answer and the tool page both show these.)"""
-    asked = Asked(today=today)
+    when published (none were published), the allowed tools of its category and levels,
+    from `kindred` if given. (The check's answer and the tool page both show these.)"""
     if row["alternatives"] is not None:
         ids = [a.id for a in _decode_refs(row["alternatives"])]
-        found = {r["id"]: r for r in _with_verdicts(conn, ids, asked, allowed_only=True)}
+        found = {r["id"]: r for r in _with_verdicts(conn, ids, Asked(today), allowed_only=True)}
         return [_ref(found[i]) for i in ids if i in found]
-    codes = _decode_texts(row["level_codes"] or "[]")
+    codes = tuple(_decode_texts(row["level_codes"] or "[]"))
     if not codes:
         return []
+    work_out = partial(_of_category, conn, row["category"], codes, today)
+    refs = kindred.get((row["category"], codes), today, work_out) if kindred else work_out()
+    return [ref for ref in refs if ref.id != row["id"]][:MAX_ALTERNATIVES]
+
+
+def _of_category(conn, category: str, codes: tuple[str, ...], today: dt.date) -> list[ToolRef]:
+    """The tools of `category` allowed on `today` that share one of the school types `codes`:
+    one more than shown, so that one tool's own list leaves itself out."""
     shares_a_level = " OR ".join(f"level_codes LIKE :level{n}" for n in range(len(codes)))
     rows = conn.execute(
         f"SELECT id, name, vendor_name, ({VERDICT_TODAY_SQL}) AS today FROM tools "
-        f"WHERE category = :category AND id != :id AND {_ALLOWED_TODAY} AND ({shares_a_level}) "
+        f"WHERE category = :category AND {_ALLOWED_TODAY} AND ({shares_a_level}) "
         "ORDER BY today = 'allowed' DESC, name_key, id LIMIT :limit",
-        {"today": asked.today.isoformat(), "category": row["category"], "id": row["id"],
-         "limit": MAX_ALTERNATIVES, **{f"level{n}": f'%"{c}"%' for n, c in enumerate(codes)}},
+        {"today": today.isoformat(), "category": category, "limit": MAX_ALTERNATIVES + 1,
+         **{f"level{n}": f'%"{c}"%' for n, c in enumerate(codes)}},
     ).fetchall()
     return [_ref(r) for r in rows]
 

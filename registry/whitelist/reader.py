@@ -12,6 +12,7 @@ import msgspec
 
 from registry.kept import Kept
 from registry.whitelist.boards import Boards, BoardView, approved_here, feed_row
+from registry.whitelist.kindred import Kindred
 from registry.whitelist.check import (
     CheckAnswer,
     PublicationRef,
@@ -49,6 +50,7 @@ class PublishedWhitelist:
         self._identity: tuple[int, int] | None = None
         self._publication: PublicationRef | None = None
         self._boards: Boards | None = None
+        self._kindred = Kindred()
         # Keyed (q, level), or (q, level, board) for a teacher of a board.
         self._answers: Kept[tuple, tuple[str, bytes]] = Kept(cache_bytes)
         self._day: dt.date | None = None
@@ -60,9 +62,11 @@ class PublishedWhitelist:
         return self._current_with_answers()[:2]
 
     def _current_with_answers(self, today: dt.date | None = None
-                              ) -> tuple[sqlite3.Connection, PublicationRef, Kept, Boards]:
+                              ) -> tuple[sqlite3.Connection, PublicationRef, Kept, Boards,
+                                         Kindred]:
         """The connection to the current file, its publication row and boards (read once per
-        file) and the answers kept for it on `today` (a new day forgets yesterday's)."""
+        file), the answers kept for it on `today` (a new day forgets yesterday's) and its
+        lists of alternatives: all of one file, taken together under the lock."""
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
@@ -77,12 +81,12 @@ class PublishedWhitelist:
                 publication, boards = publication_of(conn), Boards.load(conn)
                 old, self._conn, self._identity = self._conn, conn, identity
                 self._publication, self._answers = publication, Kept(self.cache_bytes)
-                self._boards = boards
+                self._boards, self._kindred = boards, Kindred()
                 if old is not None:
                     old.close()
             if today is not None and today != self._day:
                 self._day, self._answers = today, Kept(self.cache_bytes)
-            return self._conn, self._publication, self._answers, self._boards
+            return self._conn, self._publication, self._answers, self._boards, self._kindred
 
     def close(self) -> None:
         # Forget the file too: an app that starts again (a test client per case) reopens it.
@@ -107,20 +111,21 @@ class PublishedWhitelist:
         """Answer one teacher's question with the verdicts valid on `today`, for a teacher of
         `level` and of `board` (its number) if given; one connection, so from one publication
         only. Raises UnknownBoard."""
-        conn, publication, _, boards = self._current_with_answers()
+        conn, publication, _, boards, kindred = self._current_with_answers()
         return answer(conn, q, publication, today or dt.date.today(), level,
-                      self._view(boards, board))
+                      self._view(boards, board), kindred)
 
     def check_json(self, q: str, today: dt.date | None = None, level: str | None = None,
                    board: str | None = None) -> tuple[str, bytes]:
         """(status, the answer in JSON) of `check`, from memory if `q` was asked about this
         publication on this day lately."""
         today = today or dt.date.today()
-        conn, publication, answers, boards = self._current_with_answers(today)
+        conn, publication, answers, boards, kindred = self._current_with_answers(today)
         key = (q, level) if board is None else (q, level, board)
         kept = answers.get(key)
         if kept is None:
-            worked_out = answer(conn, q, publication, today, level, self._view(boards, board))
+            worked_out = answer(conn, q, publication, today, level, self._view(boards, board),
+                                kindred)
             kept = (worked_out.status, encode_answer(worked_out))
             answers.keep(key, kept, len(q) + len(kept[1]))
         return kept
@@ -136,7 +141,7 @@ class PublishedWhitelist:
         day and the warning when it changes within 60 days; at the schools of `board` (its
         number) if given (raises UnknownBoard)."""
         today = today or dt.date.today()
-        conn, _, _, boards = self._current_with_answers()
+        conn, _, _, boards, _ = self._current_with_answers()
         view = self._view(boards, board)
         rows = self._feed(conn, level, category, today)
         if view is None:
