@@ -35,7 +35,7 @@ from benchmarks.apps import HELLO_PATH
 
 HERE = Path(__file__).parent
 OUT = HERE / "out"
-GROUPS = ("import", "publish", "check", "lists", "api", "whitelist")
+GROUPS = ("import", "publish", "check", "lists", "api", "whitelist", "replicas")
 CHECK_CONNECTIONS = 32
 WHITELIST_CONNECTIONS = 8
 WORKERS = 2  # `registry serve`'s default, one per core here
@@ -417,7 +417,8 @@ def memory_figures(memory: dict) -> list[Figure]:
 
 def group_of(figure: Figure) -> str:
     name = figure.name
-    for word, group in (("import", "import"), ("publish", "publish"), ("whitelist", "whitelist"),
+    for word, group in (("replica", "replicas"), ("read-only", "replicas"),
+                        ("import", "import"), ("publish", "publish"), ("whitelist", "whitelist"),
                         ("in process", "check"), ("back-office", "lists")):
         if word in name:
             return group
@@ -502,8 +503,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown := groups - set(GROUPS):
         parser.error(f"unknown groups {sorted(unknown)}; choose from {', '.join(GROUPS)}")
     if args.no_http:
-        groups -= {"api", "whitelist"}
-    if groups & {"api", "whitelist"} and not load.wrk_available():
+        groups -= {"api", "whitelist", "replicas"}
+    if groups & {"api", "whitelist", "replicas"} and not load.wrk_available():
         print(load.WRK_MISSING, file=sys.stderr)
         return 2
 
@@ -525,6 +526,10 @@ def main(argv: list[str] | None = None) -> int:
         figures += bench_lists(folder, say)
     if groups & {"api", "whitelist"}:
         figures += bench_http(folder, groups, seconds, 2 if args.quick else 3, say)
+    if "replicas" in groups:
+        from benchmarks import replicas
+
+        figures += replicas.bench(folder, seconds, say, 2 if args.quick else 3)
     figures += memory_figures(memory)
     figures = _with_earlier(figures, tools)
 

@@ -38,7 +38,8 @@ from registry.backoffice.sessions import Protection
 from registry.clock import clock_from_env
 from registry.mail import SmtpSettings
 from registry.published import default_whitelist_path
-from registry.whitelist.app import DEFAULT_CACHE_MB, create_read_app, health, read_wing
+from registry.whitelist.app import DEFAULT_CACHE_MB, behind_proxies, create_read_app, health
+from registry.whitelist.app import read_wing
 from registry.whitelist.app import DEPENDENCIES as READ_DEPENDENCIES
 from registry.whitelist.mount import DEFAULT_PUBLIC_URL
 from registry.whitelist.pages import TEMPLATES as PUBLIC_TEMPLATES
@@ -231,9 +232,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return app
 
 
-def app_from_env() -> Litestar:
-    """Factory for the ASGI server's worker processes."""
-    return create_app(Settings.from_env())
+def app_from_env() -> Litestar | Callable:
+    """Factory for the ASGI server's worker processes (behind `$REGISTRY_TRUSTED_PROXIES`, if
+    set: see `behind_proxies`)."""
+    return behind_proxies(create_app(Settings.from_env()))
 
 
 __all__ = ["Settings", "app_from_env", "create_app", "create_read_app", "prepare"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from registry.db import Registry
 from registry.errors import RegistryError
-from registry.publish.builder import fsync_dir
+from registry.signing import fsync_dir
 
 
 def backup(db_path: Path, out: Path) -> dict[str, int]:

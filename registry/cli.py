@@ -16,7 +16,11 @@ from registry import db as storage
 from registry.cli_accounts import token, user
 from registry.cli_digest import digest
 from registry.cli_publish import publish_
+from registry.cli_read_only import serve_read_only
+from registry.cli_replica import keys, replica
+from registry.cli_restore import replicate_option, replicating, restore
 from registry.cli_shared import actor, console, db_option, err, open_registry
+from registry.cli_shared import trust_proxies, trusted_proxy_option
 from registry.errors import RegistryError
 from registry.models import Role
 from registry.store.kinds import KINDS
@@ -86,6 +90,9 @@ main.add_command(token)
 main.add_command(user)
 main.add_command(digest)
 main.add_command(publish_)
+main.add_command(keys)
+main.add_command(replica)
+main.add_command(restore)
 
 @main.command()
 @db_option
@@ -111,8 +118,23 @@ main.add_command(publish_)
     help="Where visitors reach the service, such as https://lijst.example.nl: the whitelist's "
          "links start with it, whatever Host a request claims.",
 )
+@click.option(
+    "--whitelist", "whitelist_path", envvar="REGISTRY_WHITELIST", default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    show_default="$REGISTRY_WHITELIST or witte-lijst.db beside the database",
+    help="The published whitelist file: where the registry publishes, or with --read-only "
+         "the file served.",
+)
+@click.option(
+    "--read-only", is_flag=True,
+    help="Serve only the public side (check, tool pages, embed, /lijst) from the --whitelist "
+         "file: no registry database, no API to write, no back office. For a replica.",
+)
+@replicate_option
+@trusted_proxy_option
 def serve(db_path: Path, host: str, port: int, workers: int, demo: bool, cache_mb: int,
-          public_url: str | None) -> None:
+          public_url: str | None, whitelist_path: Path | None, read_only: bool,
+          replicate_to: str | None, trusted_proxies: tuple[str, ...]) -> None:
     """Run the registry: API under /api, interactive API docs at /api/docs.
 
     \b
@@ -130,26 +152,27 @@ def serve(db_path: Path, host: str, port: int, workers: int, demo: bool, cache_m
       REGISTRY_SMTP_FROM, REGISTRY_SMTP_STARTTLS=1, REGISTRY_SMTP_USER and
       REGISTRY_SMTP_PASSWORD.
     REGISTRY_FOUR_EYES=0 lets one publisher publish alone (default: a second approves).
+
+    A replica: --read-only serves the public side from a published --whitelist file alone
+    (no database); `registry replica` keeps the file up to date.
     """
+    public_url = _public_url(public_url, host, port)
+    trust_proxies(trusted_proxies)  # the workers read it, read-only or not
+    if read_only:  # execs granian before the full server's app is imported
+        serve_read_only(whitelist_path, host, port, workers, cache_mb, public_url)
     from granian import Granian
 
     from registry.mail import SmtpSettings
 
     from registry.app import ENV_PUBLIC_URL, Settings, prepare
     from registry.clock import clock_from_env
-    from registry.whitelist.mount import origin
 
-    if public_url is None:
-        public_url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
-    try:
-        origin(public_url)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--public-url") from None
     try:
         SmtpSettings.from_env()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    settings = Settings(db_path=db_path, demo=demo, today=clock_from_env(), public_url=public_url)
+    settings = Settings(db_path=db_path, whitelist_path=whitelist_path, demo=demo,
+                        today=clock_from_env(), public_url=public_url)
     counts = prepare(settings)
     if counts:
         console.print(f"Loaded the fictional demo data: {_summary(counts)}.")
@@ -162,15 +185,29 @@ def serve(db_path: Path, host: str, port: int, workers: int, demo: bool, cache_m
     os.environ["REGISTRY_WHITELIST"] = str(settings.whitelist)
     os.environ["REGISTRY_CACHE_MB"] = str(cache_mb)
     os.environ[ENV_PUBLIC_URL] = public_url
-    Granian(
-        "registry.app:app_from_env",
-        factory=True,
-        interface="asgi",
-        address=host,
-        port=port,
-        workers=workers,
-        log_access=False,  # teachers' questions are not logged with their IP address
-    ).serve()
+    with replicating(db_path, replicate_to):
+        Granian(
+            "registry.app:app_from_env",
+            factory=True,
+            interface="asgi",
+            address=host,
+            port=port,
+            workers=workers,
+            log_access=False,  # teachers' questions are not logged with their IP address
+        ).serve()
+
+
+def _public_url(public_url: str | None, host: str, port: int) -> str:
+    """--public-url, checked, or where the server listens."""
+    from registry.whitelist.mount import origin
+
+    if public_url is None:
+        public_url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    try:
+        origin(public_url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--public-url") from None
+    return public_url
 
 
 def _back_office_line(db_path: Path, public_url: str) -> str:

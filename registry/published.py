@@ -17,3 +17,17 @@ def default_whitelist_path(db_path: str | Path) -> Path:
     if env := os.environ.get(ENV_WHITELIST):
         return Path(env)
     return Path(db_path).parent / DEFAULT_NAME
+
+
+MANIFEST_SUFFIX = ".manifest.json"
+PUBLIC_KEY_SUFFIX = ".pub"
+
+
+def manifest_path(whitelist: str | Path) -> Path:
+    """The signed manifest beside the whitelist file: `witte-lijst.manifest.json`."""
+    return Path(whitelist).with_name(Path(whitelist).stem + MANIFEST_SUFFIX)
+
+
+def public_key_path(whitelist: str | Path) -> Path:
+    """The publisher's public key beside the whitelist file: `witte-lijst.pub`."""
+    return Path(whitelist).with_name(Path(whitelist).stem + PUBLIC_KEY_SUFFIX)

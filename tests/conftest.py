@@ -316,12 +316,15 @@ class Server:
     """`registry serve` in a subprocess on 127.0.0.1, stopped when the test ends."""
 
     def __init__(self, db_path: Path, *args: str, workers: int = 2):
-        self.port = free_port()
+        self._start(["--db", str(db_path), *args], workers)
+
+    def _start(self, args: list[str], workers: int, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = os.environ | {"PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "registry", "serve", "--db", str(db_path), "--port",
-             str(self.port), "--workers", str(workers), *args],
+            [sys.executable, "-m", "registry", "serve", *args, "--port", str(self.port),
+             "--workers", str(workers)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
         )
         self.lines: list[str] = []
@@ -341,7 +344,7 @@ class Server:
         self.drainer = threading.Thread(target=drain, daemon=True)
         self.drainer.start()
         if not ready.wait(timeout=60) or self.process.poll() is not None:
-            raise RuntimeError("registry serve did not start:\n" + "".join(self.lines))
+            raise RuntimeError(f"registry serve {' '.join(args)} did not start:\n" + self.output)
 
     @property
     def output(self) -> str:
@@ -420,3 +423,28 @@ def peer_from_header() -> Callable:
         return asgi
 
     return wrap
+
+
+class ReadOnlyServer(Server):
+    """`registry serve --read-only --whitelist FILE` in a subprocess on 127.0.0.1: a replica
+    with no database (on `port` if given, so it can be restarted where it was)."""
+
+    def __init__(self, whitelist: Path, *args: str, workers: int = 1, port: int | None = None):
+        self._start(["--read-only", "--whitelist", str(whitelist), *args], workers, port)
+
+
+@pytest.fixture
+def read_only_factory():
+    """`read_only_factory(whitelist, workers=1, port=None)`: a `ReadOnlyServer`, stopped when
+    the test ends (a port of its own, so a replica can be restarted where it was)."""
+    servers = []
+
+    def start(whitelist: Path, *args: str, workers: int = 1, port: int | None = None
+              ) -> ReadOnlyServer:
+        server = ReadOnlyServer(whitelist, *args, workers=workers, port=port)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -254,7 +254,8 @@ builder.publish(registry, Path(sys.argv[2]), dt.date(2026, 11, 28), "sector")
 
 def test_a_publication_killed_after_its_rename_is_recorded_not_repeated(files, tmp_path):
     from registry.publish import kept, publications, publish
-    from registry.publish.recovery import served_publication
+    from registry.publish.recovery import recover, served_publication
+    from registry.published import manifest_path
 
     db, whitelist = tmp_path / "registry.db", tmp_path / "witte-lijst.db"
     shutil.copy(files[0], db)
@@ -276,8 +277,12 @@ def test_a_publication_killed_after_its_rename_is_recorded_not_repeated(files, t
         "interrupted before its record; the next publish or start of `registry serve` "
         "records it)\n"))
 
+    manifest = manifest_path(whitelist)
+    assert json.loads(manifest.read_bytes())["version"] == 1  # killed before its manifest
     registry = Registry(db)
     try:
+        assert recover(registry, whitelist).version == 2
+        assert json.loads(manifest.read_bytes())["version"] == 2  # replicas may follow it
         third = publish(registry, whitelist, dt.date(2026, 11, 28), "sector")
         recorded = {p.version: p for p in publications(registry)}
     finally:

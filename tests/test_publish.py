@@ -499,7 +499,7 @@ def test_a_failed_replace_keeps_the_old_file_and_records_nothing(registry, white
     assert [e.record_id for e in registry.audit.events("kind = 'publication'")] == ["1"]
     leftovers = sorted(p.name for p in whitelist.parent.iterdir())
     assert leftovers == ["publicaties", "registry.db", "registry.db-shm", "registry.db-wal",
-                         "witte-lijst.db"]
+                         "witte-lijst.db", "witte-lijst.manifest.json"]
     assert list(kept.versions(whitelist)) == [1]  # the failed version 2 kept no copy
 
     monkeypatch.undo()
@@ -527,7 +527,8 @@ def test_a_full_disk_while_building_publishes_nothing(registry, whitelist, monke
     assert whitelist.read_bytes() == before
     assert [p["version"] for p in registry.publications.all()] == [1]
     assert sorted(p.name for p in whitelist.parent.iterdir()) == [
-        "publicaties", "registry.db", "registry.db-shm", "registry.db-wal", "witte-lijst.db"]
+        "publicaties", "registry.db", "registry.db-shm", "registry.db-wal", "witte-lijst.db",
+        "witte-lijst.manifest.json"]
     assert list(kept.versions(whitelist)) == [1]
 
 

@@ -32,6 +32,8 @@ from sqlite_utils import Database
 
 from registry.bundles import gc_paused
 from registry.db import Registry
+from registry import signing
+from registry.signing import fsync_dir
 from registry.errors import StorageFull
 from registry.verdict import ORDER
 from registry.policy import Policy
@@ -172,10 +174,14 @@ def install(registry: Registry, built: Built, out_path: Path, actor: str, *,
     """Serve `built` at `out_path` and record it, in one transaction: a failed replace
     records nothing, and a publication recorded in between (its version taken) is a
     `Conflict`. `recorded`: more columns of the registry's record (`prepared_by`,
-    `approved_by`, `restores_version`). A copy is kept (`registry.publish.kept`)."""
+    `approved_by`, `restores_version`). A copy is kept (`registry.publish.kept`), and its
+    manifest is written beside it, signed with the publisher's key (`registry.signing`)."""
     say = progress or (lambda _: None)
     out_path = Path(out_path)
     publication = msgspec.structs.replace(built.publication, actor=actor)
+    key = signing.publisher_key(registry.path)  # an unusable key publishes nothing
+    say("Hashing the file for its manifest")
+    hashed = signing.file_sha256(built.path)  # before the rename: the manifest follows at once
     say("Replacing the published file")
     with _no_room_is_storage_full():
         copy = kept.keep(built.path, out_path, publication.version)
@@ -187,6 +193,7 @@ def install(registry: Registry, built: Built, out_path: Path, actor: str, *,
         except BaseException:
             copy.unlink(missing_ok=True)
             raise
+        signing.write_manifest(out_path, publication, key, hashed)
     kept.prune(out_path)
     return publication
 
@@ -369,13 +376,3 @@ def _compact(building: Path, ready: Path) -> None:
     with open(ready, "rb") as f:
         os.fsync(f.fileno())
 
-
-def fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); Windows cannot open a folder and needs none."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

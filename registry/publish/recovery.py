@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from registry import signing
 from registry.errors import Conflict, RegistryError
 from registry.pids import alive
 from registry.publish.record import ChangeSummary, Publication, content_sha256, registry_row
@@ -100,6 +101,8 @@ def recover(registry: Registry, out_path: Path) -> Publication | None:
             actor=RECOVERED, restores_version=served.get("restores_version"),
         )
         registry.publications.record(registry_row(publication), RECOVERED)
+    # Its manifest may not have been written: replicas follow the file once it is.
+    signing.write_manifest(out_path, publication, signing.publisher_key(registry.path))
     return publication
 
 

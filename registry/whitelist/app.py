@@ -5,6 +5,7 @@ them alone, for a replica that has only a published whitelist file."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from litestar.types import Receive, Scope, Send
 
 from registry import headers, limits
 from registry.problem import exception_handlers
-from registry.whitelist import api, errorpages, pages, tools
+from registry.whitelist import api, errorpages, pages, publication, tools
 from registry.whitelist.mount import DEFAULT_PUBLIC_URL, DatasetteMount
 from registry.whitelist.reader import PublishedWhitelist
 from registry.whitelist.stats import CheckCounter, Checking
@@ -83,7 +84,8 @@ class ReadWing:
     @property
     def handlers(self) -> list:
         """Everything anyone may ask: the pages and their static files, the check and the
-        embed feed, the list and a page per tool, the whitelist (Datasette) under /lijst."""
+        embed feed, the list and a page per tool, the whitelist (Datasette) under /lijst, the
+        signed publication's files for replicas under /publicatie."""
         datasette = self.datasette
 
         @asgi(pages.WHITELIST_PREFIX, is_mount=True, copy_scope=True, include_in_schema=False,
@@ -93,7 +95,8 @@ class ReadWing:
 
         static = create_static_files_router(
             path="/static", directories=[pages.STATIC], include_in_schema=False)
-        return [static, whitelist, *api.HANDLERS, *pages.HANDLERS, *tools.HANDLERS]
+        return [static, whitelist, *api.HANDLERS, *pages.HANDLERS, *tools.HANDLERS,
+                *publication.HANDLERS]
 
     staff_handlers = api.STAFF_HANDLERS
     """The check statistics: only for an app that puts a token guard on them."""
@@ -154,3 +157,40 @@ def create_read_app(whitelist_path: Path, *, cache_mb: int = DEFAULT_CACHE_MB,
     wing.install(app)
     app.state.today = today
     return app
+
+
+ENV_CACHE_MB = "REGISTRY_CACHE_MB"
+ENV_PUBLIC_URL = "REGISTRY_PUBLIC_URL"
+"""The same names `registry.app` reads for the full server (not imported from there: the
+write side)."""
+ENV_TRUSTED_PROXIES = "REGISTRY_TRUSTED_PROXIES"
+"""`serve --trusted-proxy`: addresses and networks, separated by commas, whose
+X-Forwarded-For is believed. Unset or empty: nobody's."""
+
+
+def behind_proxies(app: Litestar) -> Litestar | Callable:
+    """`app` as the server's workers run it: with `$REGISTRY_TRUSTED_PROXIES` set, wrapped in
+    granian's proxy-headers helper, so a request that comes from one of those proxies has the
+    client address (and scheme) of its X-Forwarded-For (X-Forwarded-Proto), as the rate limits
+    count per client; from any other address the headers change nothing. The helper passes
+    lifespan events through, and its `__wrapped__` is the Litestar app. Unset: `app` itself."""
+    trusted = [host.strip() for host in os.environ.get(ENV_TRUSTED_PROXIES, "").split(",")
+               if host.strip()]
+    if not trusted:
+        return app
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    return wrap_asgi_with_proxy_headers(app, trusted)
+
+
+def read_app_from_env() -> Litestar | Callable:
+    """Factory for the worker processes of `registry serve --read-only`: the read wing alone
+    on `$REGISTRY_WHITELIST`, with `$REGISTRY_CACHE_MB`, `$REGISTRY_PUBLIC_URL` and the day
+    `$REGISTRY_TODAY` fixes, as the full server has them. Imports nothing of the write side."""
+    from registry.clock import clock_from_env
+    from registry.published import ENV_WHITELIST
+
+    return behind_proxies(create_read_app(
+        Path(os.environ[ENV_WHITELIST]),
+        cache_mb=int(os.environ.get(ENV_CACHE_MB, DEFAULT_CACHE_MB)),
+        public_url=os.environ.get(ENV_PUBLIC_URL, DEFAULT_PUBLIC_URL), today=clock_from_env()))
