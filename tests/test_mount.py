@@ -222,13 +222,15 @@ def test_requests_during_a_start_share_one_new_instance(tmp_path, monkeypatch):
     with TestClient(create_app(Settings(db_path=tmp_path / "registry.db",
                                         today=lambda: TODAY))) as client:
         path.write_bytes(client.app.state.whitelist_path.read_bytes())
-    real, started = mount.Datasette, []
+    import datasette.app
+
+    real, started = datasette.app.Datasette, []
 
     def counting(*args, **kwargs):
         started.append(kwargs["immutables"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(mount, "Datasette", counting)
+    monkeypatch.setattr(datasette.app, "Datasette", counting)  # mount imports it when it starts
     served = mount.DatasetteMount(path, PREFIX)
 
     async def at_once(n: int) -> set[int]:

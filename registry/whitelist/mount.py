@@ -31,8 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datasette.app import Datasette
-
 from registry.kept import Kept
 from registry.labels import NOT_PUBLISHED
 from registry.pids import alive
@@ -109,6 +107,10 @@ class DatasetteMount:
 
     async def _start(self) -> None:
         """Start Datasette on the file now at `path` and make it current."""
+        # Imported here, not with the module: a worker that only answers checks never loads
+        # Datasette's app (about 20 MB of a read-only worker; see benchmarks/replicas.py).
+        from datasette.app import Datasette
+
         pinned = self._pin()
         datasette = Datasette(
             immutables=[str(pinned)],
