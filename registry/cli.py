@@ -382,7 +382,8 @@ def backup_(db_path: Path, out: Path) -> None:
 )
 def verify(db_path: Path, whitelist_path: Path | None) -> None:
     """Check the database: SQLite integrity, foreign keys, the triggers, the audit chain,
-    every record against its last audit event, and the served whitelist against its record.
+    every record against its last audit event, the served whitelist against its record, and
+    its manifest against the file (and the signing key, when there is one).
 
     Changes nothing. Prints one line per problem and exits with status 1 if there is any.
     """

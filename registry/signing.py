@@ -216,6 +216,34 @@ def verify_manifest(data: bytes, public_key: Ed25519PublicKey) -> Manifest:
     return manifest
 
 
+def manifest_problems(path: Path, version: int, key: Ed25519PrivateKey | None) -> list[str]:
+    """One line per way the manifest beside the served file at `path` (of `version`) does not
+    describe it, or is not signed by `key` when there is one; [] without a manifest (a file
+    published before manifests)."""
+    where = manifest_path(path)
+    try:
+        data = where.read_bytes()
+        manifest = msgspec.json.decode(data, type=Manifest)
+    except FileNotFoundError:
+        return []
+    except msgspec.DecodeError as exc:
+        return [f"manifest {where}: malformed ({exc})"]
+    problems = []
+    if manifest.version != version:
+        problems.append(f"manifest {where}: describes version {manifest.version}, but version "
+                        f"{version} is served (publish again, or let the next start record it)")
+    elif (manifest.size, manifest.sha256) != file_sha256(path):
+        problems.append(f"manifest {where}: the size or sha256 of {path} is not what it says "
+                        "(the file or the manifest was changed after publishing)")
+    if key is not None:
+        try:
+            verify_manifest(data, key.public_key())
+        except Refused as exc:
+            problems.append(f"manifest {where}: {exc.reason} (the publisher's key would sign "
+                            "it; publish again)")
+    return problems
+
+
 def replace_file(path: Path, data: bytes | Iterable[bytes]) -> None:
     """Put `data` at `path` atomically: a temporary file beside it, flushed, renamed over."""
     path = Path(path)

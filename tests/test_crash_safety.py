@@ -275,7 +275,9 @@ def test_a_publication_killed_after_its_rename_is_recorded_not_repeated(files, t
     assert (result.exit_code, result.output) == (1, (
         f"whitelist {whitelist}: version 2 is served but not recorded (a publication "
         "interrupted before its record; the next publish or start of `registry serve` "
-        "records it)\n"))
+        "records it)\n"
+        f"manifest {whitelist.with_name('witte-lijst.manifest.json')}: describes version 1, but "
+        "version 2 is served (publish again, or let the next start record it)\n"))
 
     manifest = manifest_path(whitelist)
     assert json.loads(manifest.read_bytes())["version"] == 1  # killed before its manifest
@@ -308,6 +310,9 @@ def test_verify_finds_a_served_file_that_is_not_the_recorded_one(files, tmp_path
     result = CliRunner().invoke(main, ["verify", "--db", str(db), "--whitelist", str(whitelist)])
     assert (result.exit_code, result.output) == (1, (
         f"whitelist {whitelist}: its content does not match its sha256 (changed after "
+        "publishing)\n"
+        f"manifest {whitelist.with_name('witte-lijst.manifest.json')}: the size or sha256 of "
+        f"{whitelist} is not what it says (the file or the manifest was changed after "
         "publishing)\n"))
 
 

@@ -152,6 +152,26 @@ def test_registry_publish_signs_with_the_key_beside_the_database(demo_published,
     assert not list(db.parent.glob(".*.tmp"))  # written atomically, nothing left behind
 
 
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("sha256", "0" * 64, "the size or sha256 of"),
+    ("version", 1, "describes version 1, but version 2 is served"),
+    ("policy_version", "1999.1", "the signature does not match the manifest"),
+])
+def test_verify_finds_a_manifest_that_does_not_describe_the_served_file(
+        demo_published, tmp_path, field, value, says):
+    db = copy_registry(demo_published[0], tmp_path / "writer")
+    runner = CliRunner()
+    assert runner.invoke(main, ["keys", "create", "--db", str(db)]).exit_code == 0
+    assert runner.invoke(main, ["publish", "--db", str(db)]).exit_code == 0
+    sound = runner.invoke(main, ["verify", "--db", str(db)])
+    assert sound.exit_code == 0, sound.output
+    path = db.parent / "witte-lijst.manifest.json"
+    path.write_bytes(msgspec.json.encode(json.loads(path.read_bytes()) | {field: value}))
+    found = runner.invoke(main, ["verify", "--db", str(db)])
+    assert found.exit_code == 1 and f"manifest {path}: " in found.output
+    assert says in found.output.replace("\n", " "), found.output
+
+
 def test_without_a_key_the_manifest_is_unsigned_and_no_public_key_is_published(
         demo_published, tmp_path, keys, monkeypatch):
     registry = Registry(copy_registry(demo_published[0], tmp_path / "writer"))

@@ -130,4 +130,8 @@ def served_problems(registry: Registry, path: Path) -> list[str]:
     if recorded and max(recorded) > version:
         problems.append(f"whitelist {path}: version {version} is served, but version "
                         f"{max(recorded)} was recorded after it")
-    return problems
+    try:
+        key = signing.publisher_key(registry.path)
+    except RegistryError as exc:  # a key named but unusable
+        return [*problems, exc.detail]
+    return problems + signing.manifest_problems(path, version, key)
