@@ -7,6 +7,7 @@ test_architecture.py keeps it so); the browser fixtures come from the plugin tes
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -173,6 +175,20 @@ def demo_db(tmp_path: Path) -> Path:
     load_demo(registry)
     registry.close()
     return path
+
+
+@pytest.fixture
+def demo_registry(demo_db: Path) -> Iterator[Registry]:
+    """The demo registry, open (beside `whitelist`), closed when the test ends."""
+    registry = Registry(demo_db)
+    yield registry
+    registry.close()
+
+
+@pytest.fixture
+def whitelist(tmp_path: Path) -> Path:
+    """Where a test publishes: `witte-lijst.db` beside the registry database."""
+    return tmp_path / "witte-lijst.db"
 
 
 @pytest.fixture
@@ -448,3 +464,24 @@ def read_only_factory():
     yield start
     for server in servers:
         server.stop()
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def school_site(tmp_path):
+    """A plain static web server on another port of 127.0.0.1: a school's own website, another
+    origin; it serves the files in `server.folder`."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 functools.partial(Quiet, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.folder = tmp_path
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()

@@ -3,11 +3,8 @@ board's page and sees the sector verdict and the board's decision side by side."
 
 from __future__ import annotations
 
-import functools
 import html
 import re
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -63,23 +60,6 @@ def test_the_boards_pages_have_no_accessibility_violations(page: Page, axe_viola
     assert axe_violations(page) == []
 
 
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def school_site(tmp_path):
-    """A plain static web server on another port of 127.0.0.1: a school's own website."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                 functools.partial(Quiet, directory=str(tmp_path)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 def test_the_script_snippet_for_a_board_lists_what_its_teachers_may_use(

@@ -20,7 +20,6 @@ from litestar.testing import TestClient
 
 from registry import models
 from registry.db import Registry
-from registry.importer import load_demo
 from registry.publish import boards, due, publish, rollback
 from registry.publish.record import CONTENT_TABLES, content_sha256
 from registry.whitelist.app import create_read_app
@@ -37,17 +36,8 @@ B_NAME = "Stichting Voortgezet Onderwijs Voorbeeldrijk (fictief)"
 
 
 @pytest.fixture
-def registry(tmp_path: Path):
-    registry = Registry(tmp_path / "registry.db")
-    registry.migrate()
-    load_demo(registry)
-    yield registry
-    registry.close()
-
-
-@pytest.fixture
-def whitelist(tmp_path: Path) -> Path:
-    return tmp_path / "witte-lijst.db"
+def registry(demo_registry: Registry) -> Registry:
+    return demo_registry  # not conftest's `registry`, the API client's
 
 
 def rows(path: Path, sql: str, params=()) -> list[dict]:

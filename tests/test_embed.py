@@ -3,11 +3,8 @@ with the snippets, and both snippets pasted into a page on another origin."""
 
 from __future__ import annotations
 
-import functools
 import html
 import re
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -94,24 +91,6 @@ def test_the_help_page_gives_both_snippets_for_the_choice(http, site):
 # --- the snippets on a school's website (another origin) ---------------------------------------
 
 
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def school_site(tmp_path):
-    """A plain static web server on another port of 127.0.0.1: another origin."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                 functools.partial(Quiet, directory=str(tmp_path)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.folder = tmp_path
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 def snippets(http, **choice) -> tuple[str, str]:

@@ -25,7 +25,7 @@ from registry.cli_shared import actor as registry_actor
 from registry.db import Registry
 from registry.errors import Conflict, StorageFull
 from registry.bundles import read_json
-from registry.importer import import_source, load_demo
+from registry.importer import import_source
 from registry.publish import builder, content_sha256, kept, default_whitelist_path, publish, record
 from registry.whitelist.app import DEPENDENCIES as READ_DEPENDENCIES
 
@@ -94,17 +94,8 @@ FTS_TABLES = ["tools_fts", "tools_fts_config", "tools_fts_data", "tools_fts_docs
 
 
 @pytest.fixture
-def registry(tmp_path: Path):
-    registry = Registry(tmp_path / "registry.db")
-    registry.migrate()
-    load_demo(registry)
-    yield registry
-    registry.close()
-
-
-@pytest.fixture
-def whitelist(tmp_path: Path) -> Path:
-    return tmp_path / "witte-lijst.db"
+def registry(demo_registry: Registry) -> Registry:
+    return demo_registry  # not conftest's `registry`, the API client's
 
 
 def query(path: Path, sql: str, params=()) -> list[dict]:

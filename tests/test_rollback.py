@@ -21,7 +21,6 @@ from registry import models
 from registry.app import Settings, create_app
 from registry.db import Registry
 from registry.errors import Conflict
-from registry.importer import load_demo
 from registry.models import Role
 from registry.publish import content_sha256, kept, publish
 from registry.publish.recovery import served_publication
@@ -46,17 +45,8 @@ def change_records(registry: Registry) -> None:
 
 
 @pytest.fixture
-def registry(tmp_path: Path):
-    registry = Registry(tmp_path / "registry.db")
-    registry.migrate()
-    load_demo(registry)
-    yield registry
-    registry.close()
-
-
-@pytest.fixture
-def whitelist(tmp_path: Path) -> Path:
-    return tmp_path / "witte-lijst.db"
+def registry(demo_registry: Registry) -> Registry:
+    return demo_registry  # not conftest's `registry`, the API client's
 
 
 @pytest.fixture
