@@ -2,7 +2,8 @@
 
     python -m benchmarks.jobs import BUNDLE DB
     python -m benchmarks.jobs import-reference BUNDLE DB
-    python -m benchmarks.jobs publish DB OUT
+    python -m benchmarks.jobs publish DB OUT            # full=True: every tool
+    python -m benchmarks.jobs publish-changed DB OUT    # change 100 tools, then publish
     python -m benchmarks.jobs publish-reference PUBLISHED OUT
     python -m benchmarks.jobs check PUBLISHED QUERIES
     python -m benchmarks.jobs check-boards PUBLISHED BOARD_CHECKS
@@ -17,6 +18,8 @@ import datetime as dt
 import gc
 import json
 import os
+import random
+import re
 import resource
 import sqlite3
 import sys
@@ -98,16 +101,73 @@ def import_reference(bundle: Path, db_path: Path) -> dict:
 
 
 def publish(db_path: Path, out: Path) -> dict:
+    """The product's publication of every tool (`full=True`) into a fresh `out` (the
+    registry may have been imported again since the file there was published)."""
     from registry.db import Registry
-    from registry.publish import publish as publish_whitelist
 
     _fresh(out)
     registry = Registry(db_path)
+    registry.migrate()  # data of an earlier run: as `registry publish` would find it
     start = time.perf_counter()
-    done = publish_whitelist(registry, out, TODAY, "bench")
+    done, lines, note = _publish(registry, out, full=True)
     seconds = time.perf_counter() - start
     registry.close()
-    return {"seconds": seconds, "counts": done.counts, "bytes": out.stat().st_size}
+    return {"seconds": seconds, "counts": done.counts, "bytes": out.stat().st_size,
+            "note": note, "progress": lines}
+
+
+def _publish(registry, out: Path, full: bool) -> tuple:
+    """`registry.publish.publish` (`full`: every tool): (publication, progress lines, note)."""
+    from registry.publish import publish as publish_whitelist
+
+    lines: list[str] = []
+    done = publish_whitelist(registry, out, TODAY, "bench", progress=lines.append, full=full)
+    return done, lines, ""
+
+
+CHANGED_TOOLS = 100
+CHANGE_SEED = 20261119
+_MARK = re.compile(r" \(wijziging \d+\)$")
+
+
+def change_tools(registry, n: int = CHANGED_TOOLS) -> list[str]:
+    """Change the description of `n` tools (a seeded choice, the same ones every run) to
+    end in ' (wijziging N)', N their next version: a real change, new each run, through
+    `registry.update` (a new version and an audit event, as an editor's change)."""
+    from registry import models
+
+    ids = [r[0] for r in registry.conn.execute(
+        "SELECT id FROM tools WHERE archived_at IS NULL ORDER BY id")]
+    chosen = random.Random(CHANGE_SEED).sample(ids, min(n, len(ids)))
+    fields = models.ToolIn.__struct_fields__
+    for tool_id in chosen:
+        tool = registry.get("tools", tool_id)
+        data = {f: getattr(tool, f) for f in fields}
+        data["description"] = (_MARK.sub("", tool.description)[:4970]
+                               + f" (wijziging {tool.version + 1})")
+        registry.update("tools", tool_id, models.ToolIn(**data), "bench", None)
+    return chosen
+
+
+def publish_changed(db_path: Path, out: Path) -> dict:
+    """After a publication: change `CHANGED_TOOLS` tools, then time the product's default
+    publication (incremental when the served file allows it), with its progress lines."""
+    from registry.db import Registry
+
+    registry = Registry(db_path)
+    registry.migrate()
+    if not out.exists():
+        raise SystemExit(f"no published file at {out}: publish first")
+    changed = change_tools(registry)
+    gc.collect()
+    start = time.perf_counter()
+    done, lines, note = _publish(registry, out, full=False)
+    seconds = time.perf_counter() - start
+    registry.close()
+    incremental = next((line for line in lines if line.startswith("Incremental:")), None)
+    return {"seconds": seconds, "counts": done.counts, "bytes": out.stat().st_size,
+            "changed": len(changed), "incremental": incremental, "note": note,
+            "progress": lines}
 
 
 def publish_reference(published: Path, out: Path) -> dict:
@@ -250,7 +310,8 @@ def lists(db_path: Path) -> dict:
     return {"seconds": timings, "totals": totals, "reference_seconds": reference}
 
 
-JOBS = {"lists": lists, "import": import_, "import-reference": import_reference, "publish": publish,
+JOBS = {"lists": lists, "import": import_, "import-reference": import_reference,
+        "publish": publish, "publish-changed": publish_changed,
         "publish-reference": publish_reference, "check": check, "check-boards": check_boards}
 
 

@@ -251,12 +251,14 @@ class Load:
 
 
 def wrk(base: str, paths: list[str], *, connections: int, seconds: float, threads: int = 2,
-        timeout_s: int = 30) -> Load:
-    """Load `base` with wrk, cycling through `paths`; latencies from wrk's own histogram."""
+        timeout_s: int = 30, start: int = 0) -> Load:
+    """Load `base` with wrk, cycling through `paths` from `paths[start]` on (each thread at
+    its own place after it); latencies from wrk's own histogram."""
     if not wrk_available():
         raise RuntimeError(WRK_MISSING)
+    start %= max(1, len(paths))
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        f.write("\n".join(paths) + "\n")
+        f.write("\n".join(paths[start:] + paths[:start]) + "\n")
         list_path = f.name
     try:
         result = subprocess.run(

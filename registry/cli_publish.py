@@ -23,7 +23,13 @@ from registry.cli_shared import actor, console, db_option, open_registry
               help="Publish only when a published verdict has reached its change date (for "
               "cron or a systemd timer; `registry serve` does it by itself): once a day, from "
               "the records as they were at the last publication.")
-def publish_(db_path: Path, out_path: Path | None, dry_run: bool, if_due: bool) -> None:
+@click.option("--full", is_flag=True,
+              help="Rebuild every tool. By default only the tools whose records changed since "
+              "the served file was built, or whose verdict changes today, are rebuilt into a "
+              "copy of it (the same content as a full rebuild); a new policy, a rollback or a "
+              "file of an older format always rebuild all.")
+def publish_(db_path: Path, out_path: Path | None, dry_run: bool, if_due: bool,
+             full: bool) -> None:
     """Publish the whitelist: build it with today's verdicts, replace the file atomically.
 
     A direct publication by the operator on the server: the shell is trusted, so the four
@@ -55,7 +61,8 @@ def publish_(db_path: Path, out_path: Path | None, dry_run: bool, if_due: bool) 
                 if console.is_terminal:
                     status.update(f"{step}…")
 
-            done = publish(registry, out_path, today, actor(), progress=progress)
+            done = publish(registry, out_path, today, actor(), progress=progress,
+                           full=full)
     c, ch = done.counts, done.changes
     since = f"since version {ch.since_version}" if ch.since_version else "(new file)"
     console.print(

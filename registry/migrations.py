@@ -258,3 +258,11 @@ def m0006_boards(db: Database) -> None:
     for table in ("accounts", "tokens"):
         db[table].add_column("board_id", str)
     db.execute("UPDATE agreements SET party = 'sector' WHERE party IS NULL OR party = ''")
+
+
+@migrations(name="0007_publication_basis")
+def m0007_publication_basis(db: Database) -> None:
+    """`publications.event_id`: the newest audit event when the records were read for it
+    (None: built from other records, as a due publication or a rollback). The next
+    publication rebuilds only what changed after it (`registry.publish.incremental`)."""
+    db["publications"].add_column("event_id", int)

@@ -34,7 +34,7 @@ def test_migrations_are_numbered_and_applied_once(registry):
     names = [m.name for m in migrations.applied(registry.db)]
     assert names == ["0001_records", "0002_audit_tokens_policy_publications",
                      "0003_accounts_sessions", "0004_list_indexes", "0005_workflow",
-                     "0006_boards"]
+                     "0006_boards", "0007_publication_basis"]
     registry.migrate()  # again: nothing pending, nothing fails
     assert [m.name for m in migrations.applied(registry.db)] == names
     assert migrations.pending(registry.db) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import sqlite3
@@ -26,7 +27,8 @@ from registry.db import Registry
 from registry.errors import Conflict, StorageFull
 from registry.bundles import read_json
 from registry.importer import import_source
-from registry.publish import builder, content_sha256, kept, default_whitelist_path, publish, record
+from registry.publish import (builder, content_sha256, default_whitelist_path, incremental,
+                              kept, publish, record, sqlfile)
 from registry.whitelist.app import DEPENDENCIES as READ_DEPENDENCIES
 
 TODAY = dt.date(2026, 11, 28)
@@ -324,7 +326,7 @@ PUBLISHED_CONTENT = {
         "boards": "492042051ebd1f91", "changelog": "4afdd7f7e937df7e",
         "changes": "41466dcf28f0d526", "domains": "15dd489a0f6b338e",
         "name_words": "ad211c7ac3745ca0", "publication": "c35bd61203b1708e",
-        "tools": "45b08ac953ec2d5a", "vendors": "2c4064e6bf0797ff", "fts": "3631ee0ca914267e"},
+        "tools": "45b08ac953ec2d5a", "vendors": "2c4064e6bf0797ff", "fts": "490f05762dcfce1a"},
     "demo, changed, 400 days on": {
         "user_version": "ef2d127de37b942b", "journal_mode": "b05a18f448a1d2eb",
         "schema": "68f6ac55b062a7ca", "assessments": "e4400742aa58a14e",
@@ -332,7 +334,7 @@ PUBLISHED_CONTENT = {
         "boards": "492042051ebd1f91", "changelog": "f933ec8d92960e07",
         "changes": "f60d58650447ece1", "domains": "cfa17970ef59e60c",
         "name_words": "9ff8422f7df83a77", "publication": "ced63e4f47ae8a3c",
-        "tools": "db849400cc0cde50", "vendors": "2c4064e6bf0797ff", "fts": "ab3059488e89e134"},
+        "tools": "db849400cc0cde50", "vendors": "2c4064e6bf0797ff", "fts": "14cd1ffc07a9628f"},
     "synthetic": {
         "user_version": "ef2d127de37b942b", "journal_mode": "b05a18f448a1d2eb",
         "schema": "68f6ac55b062a7ca", "assessments": "7d1441867557a305",
@@ -340,7 +342,7 @@ PUBLISHED_CONTENT = {
         "boards": "4f53cda18c2baa0c", "changelog": "9a79b8cc0ba169f5",
         "changes": "0eae802105930b21", "domains": "b22efafdb9521ac7",
         "name_words": "d53c7e0675d49c66", "publication": "2f5ae7dfd4a0f2b3",
-        "tools": "f9773721513b32ff", "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
+        "tools": "f9773721513b32ff", "vendors": "33c0d9adac5cc579", "fts": "5b9338654aac365b"},
     "synthetic, 500 days on": {
         "user_version": "ef2d127de37b942b", "journal_mode": "b05a18f448a1d2eb",
         "schema": "68f6ac55b062a7ca", "assessments": "7d1441867557a305",
@@ -348,7 +350,7 @@ PUBLISHED_CONTENT = {
         "boards": "4f53cda18c2baa0c", "changelog": "88cf6388902d8d6f",
         "changes": "eef8daac95079767", "domains": "b22efafdb9521ac7",
         "name_words": "d53c7e0675d49c66", "publication": "c34592da6218f9c2",
-        "tools": "e4ccc012388122ab", "vendors": "33c0d9adac5cc579", "fts": "a3828a3d3884a47b"},
+        "tools": "e4ccc012388122ab", "vendors": "33c0d9adac5cc579", "fts": "5b9338654aac365b"},
 }
 """What the files held once the verdict of today, the tool page's columns and the changelog
 were published (2026-12-03; until then the digests of 2026-12-02 pinned that publishing
@@ -356,7 +358,9 @@ faster changed nothing), and then school boards (format 5: the synthetic files, 
 boards, kept every table and their sha256; only the schema and the empty board tables are new): a digest of each part, so that a change names the table it is in.
 Publishing faster must not change a byte of any table; a deliberate change of the content (a
 new column, other wording) updates these digests, and an upgrade of SQLite or sqlite-utils may
-change `schema` or `fts`."""
+change `schema` or `fts`. The full-text searches are compared by tool (`fts`, since
+2026-12-03): an incremental publication keeps the rowids of the tools it keeps, where a full
+build numbers them afresh."""
 
 
 def content_digests(path: Path) -> dict[str, str]:
@@ -370,8 +374,9 @@ def content_digests(path: Path) -> dict[str, str]:
         for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                      "AND name NOT LIKE 'tools_fts%' ORDER BY name").fetchall():
             parts[table] = conn.execute(f"SELECT * FROM [{table}] ORDER BY 1, 2").fetchall()
-        parts["fts"] = {term: conn.execute(
-            "SELECT rowid FROM tools_fts WHERE tools_fts MATCH ? ORDER BY rank, rowid",
+        parts["fts"] = {term: conn.execute(  # by tool: rowids differ after an incremental one
+            "SELECT t.id FROM tools_fts JOIN tools AS t ON t.rowid = tools_fts.rowid "
+            "WHERE tools_fts MATCH ? ORDER BY tools_fts.rank, t.id",
             [json.dumps(term)]).fetchall() for term in SEARCHED}
     return {name: hashlib.sha256(json.dumps(part, ensure_ascii=False).encode()).hexdigest()[:16]
             for name, part in parts.items()}
@@ -499,21 +504,31 @@ def test_a_failed_replace_keeps_the_old_file_and_records_nothing(registry, white
 
 def fill_the_disk_while_building(monkeypatch) -> None:
     """SQLite runs out of room while the new file is written (`max_page_count` as a disk)."""
-    insert = builder._insert
+    insert = sqlfile.insert
 
     def cramped(db, table, records):
         db.execute("PRAGMA max_page_count = 8")
         insert(db, table, records)
 
-    monkeypatch.setattr(builder, "_insert", cramped)
+    monkeypatch.setattr(sqlfile, "insert", cramped)
 
 
-def test_a_full_disk_while_building_publishes_nothing(registry, whitelist, monkeypatch):
+def fill_the_disk_while_copying(monkeypatch) -> None:
+    """The disk has no room for the copy an incremental publication starts from."""
+
+    def no_room(*_):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(incremental.shutil, "copyfile", no_room)
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_a_full_disk_while_building_publishes_nothing(registry, whitelist, monkeypatch, full):
     publish(registry, whitelist, TODAY, "sector")
     before = whitelist.read_bytes()
-    fill_the_disk_while_building(monkeypatch)
+    (fill_the_disk_while_building if full else fill_the_disk_while_copying)(monkeypatch)
     with pytest.raises(StorageFull) as raised:
-        publish(registry, whitelist, TODAY, "sector")
+        publish(registry, whitelist, TODAY, "sector", full=full)
     assert raised.value.detail == builder.NO_ROOM
     assert whitelist.read_bytes() == before
     assert [p["version"] for p in registry.publications.all()] == [1]

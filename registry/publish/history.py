@@ -35,11 +35,15 @@ def changelog_rows(path: Path, tables: dict[str, list[dict]], version: int,
     its own `changes`) followed by this publication's changes."""
     history, levels = _read_history(path)
     levels |= {tool["id"]: tool["level_codes"] for tool in tables["tools"]}
-    return history + [
-        {"publication_version": version, "published_at": published_at, **change,
-         "levels": levels.get(change["tool_id"]) or "[]"}
-        for change in tables["changes"]
-    ]
+    return history + changelog_entries(tables["changes"], levels, version, published_at)
+
+
+def changelog_entries(changes: list[dict], levels: dict[str, str], version: int,
+                      published_at: str) -> list[dict]:
+    """This publication's lines of `changelog`: its changes, with the school types of each
+    tool (`levels`: JSON lists by tool id, from the new file or for a removed tool the old)."""
+    return [{"publication_version": version, "published_at": published_at, **change,
+             "levels": levels.get(change["tool_id"]) or "[]"} for change in changes]
 
 
 def _read_history(path: Path) -> tuple[list[dict], dict[str, str]]:

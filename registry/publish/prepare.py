@@ -30,10 +30,9 @@ from registry.db import Registry
 from registry.errors import Conflict, NotFound, RegistryError
 from registry.labels import VERDICT_LABELS
 from registry.publish import rows
-from registry.publish.builder import Built, build, current_records, install
+from registry.publish.builder import Built, build, install
 from registry.publish.preview import LiveVerdicts, NextPublication, read_published, records_for
 from registry.publish.record import Publication, content_sha256
-from registry.store import overview as queries
 from registry.verdicts import current_policy
 
 LIMIT = 200
@@ -246,21 +245,14 @@ def prepare_publication(registry: Registry, out_path: Path, today: dt.date, acto
     prepared_id = secrets.token_hex(6)
     folder = prepared_folder(out_path)
     folder.mkdir(parents=True, exist_ok=True)
-    seen: dict[str, int] = {}
-
-    def source(reg: Registry):
-        seen["event_id"] = queries.last_event_id(reg.store)  # in the snapshot of the records
-        return current_records(reg)
-
-    built = build(registry, out_path, today, now=now, source=source,
-                  ready=folder / f"{prepared_id}.db")
+    built = build(registry, out_path, today, now=now, ready=folder / f"{prepared_id}.db")
     try:
         publication = built.publication
         superseded = registry.publications.prepared.add({
             "id": prepared_id, "kind": "publication",
             "prepared_at": msgspec.to_builtins(publication.published_at),
             "evaluated_on": today.isoformat(), "policy_version": publication.policy_version,
-            "base_version": publication.version - 1, "event_id": seen["event_id"],
+            "base_version": publication.version - 1, "event_id": built.event_id,
             "sha256": publication.sha256, "file": str(built.path.resolve()),
             "document": msgspec.json.encode(publication).decode(),
             "summary": msgspec.json.encode(changes_in_file(built.path)).decode(),
@@ -337,7 +329,8 @@ def approve_publication(registry: Registry, out_path: Path, prepared_id: str, to
         why = stale(registry, row, today)
         if why:
             raise Stale(prepared_id, why)
-        built = Built(Path(row["file"]), msgspec.json.decode(row["document"], type=Publication))
+        built = Built(Path(row["file"]), msgspec.json.decode(row["document"], type=Publication),
+                      event_id=row["event_id"])
         four_eyes = {"prepared_by": row["prepared_by"], "approved_by": actor}
         done = install(registry, built, out_path, actor, **four_eyes)
         registry.publications.prepared.decide(prepared_id, "approved", actor)

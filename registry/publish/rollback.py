@@ -30,7 +30,7 @@ from sqlite_utils import Database
 from registry.db import Registry
 from registry.errors import Conflict, RegistryError
 from registry.labels.rollback import RESTORES_REASON
-from registry.publish import boards, builder, kept, recovery, rows
+from registry.publish import boards, builder, history, kept, recovery, rows
 from registry.publish.record import ChangeSummary, Publication, content_sha256
 
 OLDEST_FORMAT = 3
@@ -54,7 +54,7 @@ class NotKept(RegistryError):
 
 def restorable(registry: Registry, out_path: Path) -> dict[int, Path]:
     """The kept files that can be restored, by version: recorded, kept, and not served."""
-    served, _ = builder.read_previous(Path(out_path))
+    served, _ = history.read_previous(Path(out_path))
     recorded = {p["version"] for p in registry.publications.all()}
     return {v: path for v, path in kept.versions(out_path).items()
             if v in recorded and v != served}
@@ -72,7 +72,7 @@ def restore(registry: Registry, out_path: Path, version: int, actor: str, *,
     source = kept.versions(out_path).get(version)
     if version not in published or source is None:
         raise NotKept(version, version in published)
-    served_version, served_tools = builder.read_previous(out_path)
+    served_version, served_tools = history.read_previous(out_path)
     if version == served_version:
         raise Conflict(f"Publication {version} is the one served now; there is nothing to "
                        "restore.")
@@ -106,7 +106,7 @@ def _rewrite(path: Path, out_path: Path, restores: int, version: int,
         changes = [change | {"reason": RESTORES_REASON.format(version=restores,
                                                               reason=change["reason"])}
                    for change in rows.change_rows(served_tools, tools)]
-        history = builder.changelog_rows(out_path, {"tools": tools, "changes": changes},
+        entries = history.changelog_rows(out_path, {"tools": tools, "changes": changes},
                                          version, at)
         counted = Counter(change["change"] for change in changes)
         summary = ChangeSummary(since_version=served_version,
@@ -120,11 +120,11 @@ def _rewrite(path: Path, out_path: Path, restores: int, version: int,
             "changes = ?, restores_version = ?",
             [version, at, served_version, rows.to_json(msgspec.to_builtins(summary)), restores])
         conn.execute("DELETE FROM changelog")
-        names = list(builder.CHANGELOG_COLUMNS)
+        names = list(history.CHANGELOG_COLUMNS)
         conn.executemany(
             f"INSERT INTO changelog ({', '.join(f'[{n}]' for n in names)}) "
             f"VALUES ({', '.join('?' for _ in names)})",
-            [[entry[n] for n in names] for entry in history])
+            [[entry[n] for n in names] for entry in entries])
         conn.execute("COMMIT")
         _rewrite_board_history(conn, out_path, restores, version, at)
         conn.execute(f"PRAGMA user_version = {builder.SCHEMA_VERSION}")

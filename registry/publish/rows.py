@@ -198,29 +198,41 @@ def tool_row(tool: models.Tool, vendor: models.Vendor, agreements: list[models.A
     }
 
 
-def alternatives(tools: dict[str, models.Tool], verdicts: dict[str, Verdict]
+Place = tuple[str, str, str, tuple[str, ...], VerdictCode]
+"""What the alternatives of a tool read of each tool: (name, name_key, category, levels,
+verdict code). The full build has it from the records, the incremental one from the
+published rows of the tools it keeps."""
+
+
+def place(tool: models.Tool, verdict: Verdict) -> Place:
+    return (tool.name, name_key(tool.name), tool.category.value,
+            tuple(map(str, tool.levels)), verdict.code)
+
+
+def alternatives(places: dict[str, Place], only: set[str] | None = None
                  ) -> dict[str, list[dict]]:
-    """Per tool that may not be used: allowed tools of the same category sharing a level,
-    allowed before allowed with conditions, then by name; at most MAX_ALTERNATIVES."""
-    order = {
-        tool_id: (-verdicts[tool_id].code.rank, name_key(tool.name), tool_id)
-        for tool_id, tool in tools.items() if verdicts[tool_id].code in ALLOWED
-    }
+    """Per tool that may not be used (of those in `only`, default all): allowed tools of the
+    same category sharing a level, allowed before allowed with conditions, then by name; at
+    most MAX_ALTERNATIVES."""
+    order = {tool_id: (-code.rank, key, tool_id)
+             for tool_id, (_, key, _, _, code) in places.items() if code in ALLOWED}
     by_place = defaultdict(list)
     for tool_id in sorted(order, key=order.get):
-        for level in tools[tool_id].levels:
-            by_place[tools[tool_id].category, level].append(tool_id)
+        _, _, category, levels, _ = places[tool_id]
+        for level in levels:
+            by_place[category, level].append(tool_id)
     out, cache = {}, {}
-    for tool_id, tool in tools.items():
-        if verdicts[tool_id].code not in NEEDS_ALTERNATIVES:
+    for tool_id, (_, _, category, levels, code) in (
+            places.items() if only is None else ((i, places[i]) for i in only if i in places)):
+        if code not in NEEDS_ALTERNATIVES:
             continue
-        place = (tool.category, tuple(sorted(tool.levels)))
-        if place not in cache:  # one merge per category and set of levels, not per tool
-            merged = heapq.merge(*(by_place[tool.category, level] for level in place[1]),
+        where = (category, tuple(sorted(levels)))
+        if where not in cache:  # one merge per category and set of levels, not per tool
+            merged = heapq.merge(*(by_place[category, level] for level in where[1]),
                                  key=order.get)
-            cache[place] = list(dict.fromkeys(merged))[:MAX_ALTERNATIVES + 1]
-        chosen = [o for o in cache[place] if o != tool_id][:MAX_ALTERNATIVES]
-        out[tool_id] = [{"id": o, "name": tools[o].name} for o in chosen]
+            cache[where] = list(dict.fromkeys(merged))[:MAX_ALTERNATIVES + 1]
+        chosen = [o for o in cache[where] if o != tool_id][:MAX_ALTERNATIVES]
+        out[tool_id] = [{"id": o, "name": places[o][0]} for o in chosen]
     return out
 
 
