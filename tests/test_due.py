@@ -22,7 +22,7 @@ from registry import models
 from registry.app import Settings, create_app, prepare
 from registry.db import Registry
 from registry.models import Role
-from registry.publish import builder, due, publish, rollback
+from registry.publish import builder, due, incremental, publish, rollback
 from registry.publish.recovery import served_publication
 from registry.schedule import DailyJobs
 from registry.store import jobs
@@ -90,6 +90,25 @@ def test_a_due_publication_happens_once_and_the_check_answers_the_new_verdict(de
     with TestClient(create_read_app(whitelist, today=lambda: DUE_ON)) as client:
         answer = client.get("/api/check", params={"q": TOOL_URL}).json()
     assert (answer["tool"]["id"], answer["tool"]["verdict"]) == (TOOL, "not_allowed")
+
+
+def test_a_due_publication_of_unchanged_records_is_incremental_with_a_full_builds_content(
+        demo, tmp_path, monkeypatch):
+    db_path, whitelist = demo
+    registry = Registry(db_path)
+    full = builder.build(registry, whitelist, DUE_ON, full=True, ready=tmp_path / "full.db")
+    registry.close()
+    patched = []
+    build = incremental.build
+    monkeypatch.setattr(incremental, "build", lambda *a, **k: patched.append(1) or build(*a, **k))
+
+    publication = due.publish_if_due(db_path, whitelist, DUE_ON)
+
+    assert patched == [1]  # from the served file, not from every record
+    assert publication.sha256 == full.publication.sha256
+    assert publication.changes == full.publication.changes
+    assert query(db_path, "SELECT event_id IS NOT NULL AS known FROM publications "
+                          "WHERE version = 2") == [{"known": 1}]
 
 
 def test_nothing_is_published_when_nothing_is_due(demo):

@@ -100,7 +100,7 @@ def build(registry: Registry, out_path: Path, today: dt.date, *,
     """Build the next publication's file (version = the latest recorded + 1) beside
     `out_path` (or at `ready`), compared with the file served at `out_path`: from the
     current records (incrementally when the served file allows and not `full`), or from
-    what `source` gives (always in full)."""
+    what `source` gives (in full, unless it gives the current ones: `is_current`)."""
     say = progress or (lambda _: None)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +113,9 @@ def build(registry: Registry, out_path: Path, today: dt.date, *,
     with registry.snapshot():
         event_id = last_event_id(registry.store)
         published = registry.publications.all()
-        plan = None if full or source is not None else incremental.plan(
+        # A source that gives the current records when it can says so (`is_current`).
+        current = source is None or getattr(source, "is_current", lambda _: False)(registry)
+        plan = None if full or not current else incremental.plan(
             registry, out_path, published, today, event_id)
         if plan is None:
             records, policy = (source or current_records)(registry)
@@ -137,7 +139,7 @@ def build(registry: Registry, out_path: Path, today: dt.date, *,
         version=row["version"], published_at=stamp,
         policy_version=row["policy_version"], counts=row["counts"], sha256=row["sha256"],
         changes=ChangeSummary(**row["changes"]), actor="",
-    ), event_id=event_id if source is None else None)
+    ), event_id=event_id if current else None)
 
 
 def _build_in_full(records: Records, policy: Policy, out_path: Path, today: dt.date,

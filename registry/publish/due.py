@@ -135,19 +135,30 @@ def basis(registry: Registry, actor: str = AUTOMATIC) -> tuple[int | None, str |
 def due_source(registry: Registry, actor: str = AUTOMATIC) -> builder.RecordsSource:
     """What the due publication is built from (see the module). Decided when the build
     reads the registry, inside its snapshot: a change made meanwhile is never published."""
+    return AsPublished(actor)
 
-    def as_published(registry: Registry) -> tuple[Records, Policy]:
-        event_id, policy_version = basis(registry, actor)
+
+class AsPublished:
+    """The records and policy of the publication whose content is served (`basis`); the
+    current ones when nothing changed since (`is_current`), which the builder may then
+    publish incrementally (`registry.publish.incremental`)."""
+
+    def __init__(self, actor: str):
+        self.actor = actor
+
+    def is_current(self, registry: Registry) -> bool:
+        event_id, policy_version = basis(registry, self.actor)
         if event_id is None:  # a publication the log does not record (before it had events)
-            return builder.current_records(registry)
+            return True
         kinds = (*asof.RECORD_KINDS, *BOARD_KINDS, POLICY_KIND)
-        if not asof.changed_since(registry.store, event_id, kinds):
-            records, policy = builder.current_records(registry)
-            if policy.version == policy_version:
-                return records, policy
-        return records_as_of(registry, event_id), policy_version_of(registry, policy_version)
+        return (not asof.changed_since(registry.store, event_id, kinds)
+                and current_policy(registry).version == policy_version)
 
-    return as_published
+    def __call__(self, registry: Registry) -> tuple[Records, Policy]:
+        if self.is_current(registry):
+            return builder.current_records(registry)
+        event_id, policy_version = basis(registry, self.actor)
+        return records_as_of(registry, event_id), policy_version_of(registry, policy_version)
 
 
 def records_as_of(registry: Registry, event_id: int) -> Records:

@@ -16,10 +16,10 @@ policy is the same and the day not earlier, the next file differs from it only i
 
 So `build` copies the served file, rebuilds those tools with the functions of the full
 build (`rows`, `boards`), replaces their rows and entries in the indexes, updates the
-alternatives that differ and hashes the whole content again. Another policy, a rollback or
-a due publication before it, a file of another format, or `full=True` build in full. A test
-compares the content's sha256 with a full rebuild's after random changes
-(`tests/test_incremental.py`).
+alternatives that differ and hashes the whole content again. Another policy, a rollback
+before it, a due publication of records as they were (changes waiting for approval) before
+it, a file of another format, or `full=True` build in full. A test compares the content's
+sha256 with a full rebuild's after random changes (`tests/test_incremental.py`).
 """
 
 from __future__ import annotations
