@@ -288,3 +288,21 @@ def test_alternatives_by_category_are_the_same_kept_or_worked_out(replica):
                 assert kept.tool.id not in {a.id for a in kept.tool.alternatives}
                 offered |= {a.id for a in kept.tool.alternatives}
     assert offered
+
+
+def test_board_rows_are_read_by_name_and_keep_each_repeated_value_once(replica):
+    """Every worker keeps every board's rows: a label or sentence that thousands of rows
+    repeat is one object, and each row reads as the published one does."""
+    whitelist = replica.app.state.whitelist
+    conn, boards = whitelist.connection(), whitelist.boards()
+    kept = [row for board in boards.verdicts.values() for row in board.values()]
+    published = {(r["board_id"], r["tool_id"]): r for r in conn.execute(
+        "SELECT * FROM board_verdicts").fetchall()}
+    assert len(kept) == len(published) > 3
+    for row in kept:
+        assert {c: row[c] for c in row.keys() if not c.endswith("reasons")} == {
+            c: published[row["board_id"], row["tool_id"]][c]
+            for c in row.keys() if not c.endswith("reasons")}
+    labels = {}
+    for row in kept:
+        assert labels.setdefault(row["verdict_label"], row["verdict_label"]) is row["verdict_label"]
