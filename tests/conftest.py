@@ -6,6 +6,7 @@ test_architecture.py keeps it so); the browser fixtures come from the plugin tes
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import json
@@ -30,6 +31,7 @@ from registry.app import Settings, create_app, prepare
 from registry.db import Registry
 from registry.importer import load_demo
 from registry.models import Role
+from registry.publish import publish
 from registry.whitelist.app import create_read_app
 
 pytest_plugins = ["tests.browser", "tests.backoffice", "tests.journey", "tests.mailserver"]
@@ -407,6 +409,29 @@ def demo_published(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("published")
     prepare(Settings(db_path=folder / "registry.db", today=lambda: DEMO_DAY))
     return folder / "registry.db", folder / "witte-lijst.db"
+
+
+@pytest.fixture(scope="module")
+def demo_file_with_secrets(tmp_path_factory, secrets) -> Path:
+    """The demo data with `secrets` in its internal fields, published on 28 November 2026
+    by `publish` alone: the whitelist file (`witte-lijst.db`, the name the metadata
+    expects)."""
+    folder = tmp_path_factory.mktemp("published")
+    registry = Registry(folder / "registry.db")
+    registry.migrate()
+    load_demo(registry)
+    secrets.add(registry)
+    publish(registry, folder / "witte-lijst.db", DEMO_DAY, "sector")
+    registry.close()
+    return folder / "witte-lijst.db"
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop of the module's own, to start Datasette instances on."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
 
 
 @pytest.fixture(scope="module")

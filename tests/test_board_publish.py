@@ -5,7 +5,6 @@ answer."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -171,13 +170,6 @@ def test_board_changes_are_kept_in_the_history(registry, whitelist):
     assert removed["reason"] == ("Vereniging Speciaal Onderwijs De Proefgrond (fictief) volgt "
                                  "weer het oordeel van de sector.")
     assert json.loads(removed["levels"]) == ["VO"]
-
-
-@pytest.fixture
-def loop():
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
 
 
 def served(path: Path, loop) -> Datasette:

@@ -3,7 +3,6 @@ serves it: the plugin comes in through its entry point, nothing else is configur
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import re
@@ -26,22 +25,8 @@ TABLES = ["tools", "vendors", "domains", "assessments", "changes", "publication"
 
 
 @pytest.fixture(scope="module")
-def loop():
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
-
-
-@pytest.fixture(scope="module")
-def whitelist(tmp_path_factory, secrets) -> Path:
-    folder = tmp_path_factory.mktemp("published")
-    registry = Registry(folder / "registry.db")
-    registry.migrate()
-    load_demo(registry)
-    secrets.add(registry)
-    publish(registry, folder / "witte-lijst.db", TODAY, "sector")
-    registry.close()
-    return folder / "witte-lijst.db"
+def whitelist(demo_file_with_secrets) -> Path:
+    return demo_file_with_secrets
 
 
 def serve(whitelist: Path, loop, **kwargs) -> Datasette:

@@ -7,6 +7,11 @@ writes, and the prefix is added to redirects, which ignore `base_url`. Datasette
 connections to the file it opened, so a new publication (a new inode) gets a new instance,
 pinned to that one file (see `_pin`) and started before any request reaches it.
 
+Datasette keeps running its queries in its threads, not in the worker's event loop
+(`num_sql_threads` 0 would save about a fifth of a searched page's CPU): a slow filtered
+query may take up to its one-second limit, and a teacher's check on the same worker must
+not wait for it.
+
 A published file never changes, so neither does Datasette's answer to the same GET: each
 instance keeps its answers (a `Kept`, the least recently asked forgotten first) and builds a
 page once per worker instead of once per request. A table page of 100,000 tools took about

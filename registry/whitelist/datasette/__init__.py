@@ -14,7 +14,10 @@ Its hooks, a noun a module:
   no page that sets a cookie;
 - `search`: `_search` folded the way the index was built (`name_key`), every word a prefix, so
   "Reken" finds "Rekenhulp" and "Ëxamen" finds "examen";
-- `facets`: `unique_array` for the levels, whole-table counts remembered;
+- `facets`: `unique_array` for the levels, whole-table counts remembered, a searched page's
+  counted from `matches`;
+- `matches`: a page searched with `_search` alone (its count, first page and facets) from one
+  full-text lookup and what is kept of the immutable file in memory (sort order, facet columns);
 - `queries`: an asker's mistake (two sort orders, a row key of the wrong length, a list filter
   on a column without lists, a bad `_through`) refused with 400 or 404 in Dutch before
   Datasette runs a query;
@@ -23,7 +26,8 @@ Its hooks, a noun a module:
 - `errors`: Datasette's error pages, in Dutch and without its log of the asker's request;
 - `feed`: the change feed, every publication's changes as Atom, per school type too;
 - `downloads`: the whole list as CSV for Dutch Excel, JSON and SQLite, with their sha256;
-- `internals`: the one place it relies on more of Datasette than its public API.
+- `internals`: the one place it relies on more of Datasette than its public API (settings,
+  error pages, the table permissions remembered, the searched page's queries answered).
 """
 
 from __future__ import annotations
