@@ -124,15 +124,22 @@ class _FileVerdicts:
         self.registry, self.today, self.policy = registry, today, policy
         self.file = {kind: {r.id: r for _, r in records.get(kind, [])}
                      for kind in ("vendors", "tools", "agreements", "assessments")}
+        self.by_tool: dict[str, dict[str, list]] = {}
 
     def _one(self, kind: str, record_id: str) -> Any:
         found = self.file[kind].get(record_id)
         return found or self.registry.records_by_id(kind, [record_id]).get(record_id)
 
     def _covering(self, kind: str, tool_id: str, covers: Callable[[Any], Iterable[str]]) -> list:
+        if kind not in self.by_tool:  # the file's records by tool, once (not per decision)
+            index: dict[str, list] = {}
+            for record in self.file[kind].values():
+                for covered in covers(record):
+                    index.setdefault(covered, []).append(record)
+            self.by_tool[kind] = index
         stored = [r for r in self.registry.list(kind, tool=tool_id, limit=None)[0]
                   if r.id not in self.file[kind]]
-        return stored + [r for r in self.file[kind].values() if tool_id in covers(r)]
+        return stored + self.by_tool[kind].get(tool_id, [])
 
     def of(self, tool_id: str) -> Verdict | None:
         """None for a tool neither in the file nor stored (an error reported already)."""
