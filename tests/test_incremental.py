@@ -189,3 +189,22 @@ def test_a_new_policy_or_a_rollback_is_built_in_full(synthetic, tmp_path):
     publish(synthetic, whitelist, TODAY, "sector", progress=said.append)
     assert not any(line.startswith("Incremental:") for line in said)
     assert "Computing verdicts" in said
+
+
+@pytest.mark.parametrize("spoil", ["not a database", "no publication row"])
+def test_a_served_file_that_is_not_a_whitelist_is_refused_in_one_line(synthetic, tmp_path,
+                                                                       spoil):
+    """Where the whitelist is served lies something that is not a publication: nothing is
+    patched or published, and the error says which file cannot be read."""
+    whitelist = tmp_path / "witte-lijst.db"
+    if spoil == "not a database":
+        whitelist.write_bytes(b"not a database")
+    else:
+        with closing(sqlite3.connect(whitelist)) as conn:
+            conn.execute("DELETE FROM publication")
+            conn.commit()
+    said: list[str] = []
+    with pytest.raises(RegistryError, match="cannot be read"):
+        publish(synthetic, whitelist, TODAY, "sector", progress=said.append)
+    assert not any(line.startswith("Incremental:") for line in said)
+    assert [p["version"] for p in synthetic.publications.all()] == [1]

@@ -120,6 +120,8 @@ def _read_only(path: Path) -> sqlite3.Connection:
 def _head(conn: sqlite3.Connection) -> dict[str, Any]:
     row = conn.execute("SELECT version, sha256, policy_version, evaluated_on "
                        "FROM publication").fetchone()
+    if row is None:
+        raise sqlite3.DatabaseError("the file has no publication row")
     return dict(row) | {"user_version": conn.execute("PRAGMA user_version").fetchone()[0],
                         "tables": {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}}
 

@@ -59,7 +59,10 @@ def served_publication(path: Path, content: bool = True) -> dict | None:
     try:
         with closing(sqlite3.connect(uri, uri=True)) as conn:
             conn.row_factory = sqlite3.Row
-            row = dict(conn.execute("SELECT * FROM publication").fetchone())
+            found = conn.execute("SELECT * FROM publication").fetchone()
+            if found is None:
+                raise sqlite3.DatabaseError("it has no publication row")
+            row = dict(found)
             return row | {"content_sha256": content_sha256(conn)} if content else row
     except sqlite3.DatabaseError as exc:
         raise RegistryError(f"The published whitelist {path} cannot be read: {exc}.") from None
