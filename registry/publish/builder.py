@@ -30,7 +30,6 @@ from registry.bundles import gc_paused
 from registry.db import Registry
 from registry import signing
 from registry.signing import fsync_dir
-from registry.verdict import ORDER
 from registry.policy import Policy
 from registry.publish import boards, incremental, kept, recovery, rows, sqlfile
 from registry.publish.history import changelog_rows, read_previous
@@ -203,14 +202,10 @@ def install(registry: Registry, built: Built, out_path: Path, actor: str, *,
 def _summary(tables: dict[str, list[dict]], previous_version: int | None
              ) -> tuple[ChangeSummary, dict[str, int]]:
     """What changed since the previous file, and the counts of rows and of each verdict."""
-    changes = Counter(c["change"] for c in tables["changes"])
-    summary = ChangeSummary(since_version=previous_version,
-                            **{change: changes[change] for change in rows.CHANGE_LABELS})
-    counts = {name: len(tables[name]) for name in ("tools", "vendors", "domains", "assessments")}
-    verdicts = Counter(t["verdict"] for t in tables["tools"])
-    counts |= {code.value: verdicts[code.value] for code in reversed(ORDER)}
+    summary = ChangeSummary(**rows.change_summary(tables["changes"], previous_version))
+    counts = rows.publication_counts({name: len(tables[name]) for name in rows.COUNTED},
+                                     Counter(t["verdict"] for t in tables["tools"]))
     return summary, counts
-
 
 
 def publications(registry: Registry) -> list[Publication]:
@@ -222,32 +217,17 @@ def publications(registry: Registry) -> list[Publication]:
 
 
 def _tables(records: Records, policy, today: dt.date) -> dict[str, list[dict]]:
-    # A tool of an archived vendor counts as archived: the vendor is gone from the list.
-    tools = {tool_id: tool for tool_id, tool in records.tools.items()
-             if records.vendors[tool.vendor_id].archived_at is None}
+    tools = rows.listed_tools(records)
     judged = {tool_id: records.verdict_and_following(tool, policy, today)
               for tool_id, tool in tools.items()}
     verdicts = {tool_id: verdict for tool_id, (verdict, _) in judged.items()}
     options = rows.alternatives({tool_id: rows.place(tool, verdicts[tool_id])
                                  for tool_id, tool in tools.items()})
-    board_tables = boards.tables(records, policy, today, verdicts)
     vendor_ids = {v.id for v in records.vendors.values() if v.archived_at is None}
     return {
         "vendors": [rows.vendor_row(records.vendors[v]) for v in sorted(vendor_ids)],
-        "tools": [
-            rows.tool_row(tool, records.vendors[tool.vendor_id],
-                          records.agreements.get(tool_id, []),
-                          records.assessments.get(tool_id, []),
-                          *judged[tool_id], policy, today, options.get(tool_id))
-            for tool_id, tool in sorted(tools.items())
-        ],
-        "domains": [d for _, tool in sorted(tools.items()) for d in rows.domain_rows(tool)],
-        "assessments": [
-            row for tool_id in sorted(tools)
-            for a in records.assessments.get(tool_id, [])
-            if (row := rows.assessment_row(a)) is not None
-        ],
-        **board_tables,
+        **rows.tool_tables(records, tools, judged, policy, today, options),
+        **boards.tables(records, policy, today, verdicts),
     }
 
 

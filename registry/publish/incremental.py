@@ -44,7 +44,7 @@ from registry.publish import boards, rows, sqlfile
 from registry.publish.history import changelog_entries
 from registry.publish.record import content_sha256
 from registry.store.records import CHUNK
-from registry.verdict import ORDER, VerdictCode
+from registry.verdict import VerdictCode
 from registry.verdicts import Records, current_policy
 
 Docs = list[dict[str, Any]]
@@ -227,8 +227,9 @@ def build(plan: Plan, out_path: Path, ready: Path, today: dt.date, head: dict[st
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA foreign_keys = OFF")  # checked on the whole file below
         conn.row_factory = sqlite3.Row
-        if (_head(conn)["version"], _head(conn)["sha256"]) != (plan.base, plan.sha256):
-            raise Conflict(f"Version {_head(conn)['version']} of the whitelist was published "
+        copied = _head(conn)
+        if (copied["version"], copied["sha256"]) != (plan.base, plan.sha256):
+            raise Conflict(f"Version {copied['version']} of the whitelist was published "
                            "while this one was being built; publish again to include it.")
         with db.atomic():
             changes, counts = _patch(db, plan, today, head)
@@ -260,16 +261,12 @@ def _patch(db: Database, plan: Plan, today: dt.date, head: dict[str, Any]
     before = {r["id"]: dict(r) for r in conn.execute(
         "SELECT id, name, verdict, verdict_label, reasons, level_codes FROM tools "
         "WHERE id IN (SELECT id FROM rebuilt)")}
-    listed = {i: t for i, t in records.tools.items()
-              if records.vendors[t.vendor_id].archived_at is None}
+    listed = rows.listed_tools(records)
     judged = {i: records.verdict_and_following(t, policy, today) for i, t in listed.items()}
     options, updated = _alternatives(conn, listed, judged)
-    tools = [rows.tool_row(t, records.vendors[t.vendor_id], records.agreements.get(i, []),
-                           records.assessments.get(i, []), *judged[i], policy, today,
-                           options.get(i)) for i, t in sorted(listed.items())]
-    _replace_tools(db, tools, [d for _, t in sorted(listed.items()) for d in rows.domain_rows(t)],
-                   [row for i in sorted(listed) for a in records.assessments.get(i, [])
-                    if (row := rows.assessment_row(a)) is not None])
+    tables = rows.tool_tables(records, listed, judged, policy, today, options)
+    tools = tables["tools"]
+    _replace_tools(db, tools, tables["domains"], tables["assessments"])
     conn.executemany("UPDATE tools SET alternatives = ? WHERE id = ?", updated)
     _replace_vendors(db, records, plan.vendors)
     changes = rows.change_rows(before, tools)
@@ -281,10 +278,7 @@ def _patch(db: Database, plan: Plan, today: dt.date, head: dict[str, Any]
                                                       head["published_at"]))
     _replace_boards(db, records, policy, today, {i: v for i, (v, _) in judged.items()},
                     levels, head)
-    summary = {"since_version": plan.base, **{change: sum(c["change"] == change
-                                                          for c in changes)
-                                              for change in rows.CHANGE_LABELS}}
-    return summary, _counts(conn)
+    return rows.change_summary(changes, plan.base), _counts(conn)
 
 
 def _alternatives(conn: sqlite3.Connection, listed: dict, judged: dict
@@ -372,7 +366,7 @@ def _replace_boards(db: Database, records: boards.WithBoards, policy: Policy, to
 
 def _counts(conn: sqlite3.Connection) -> dict[str, int]:
     """The counts of the `publication` row, as the full build makes them."""
-    counts = {name: conn.execute(f"SELECT count(*) FROM [{name}]").fetchone()[0]
-              for name in ("tools", "vendors", "domains", "assessments")}
-    verdicts = dict(conn.execute("SELECT verdict, count(*) FROM tools GROUP BY verdict"))
-    return counts | {code.value: verdicts.get(code.value, 0) for code in reversed(ORDER)}
+    return rows.publication_counts(
+        {name: conn.execute(f"SELECT count(*) FROM [{name}]").fetchone()[0]
+         for name in rows.COUNTED},
+        dict(conn.execute("SELECT verdict, count(*) FROM tools GROUP BY verdict")))

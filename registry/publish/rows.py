@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -32,7 +33,7 @@ from registry.labels import (
 )
 from registry.labels.records import COUNTRY_LABELS
 from registry.policy import Policy
-from registry.verdict import Verdict, VerdictCode
+from registry.verdict import ORDER, Verdict, VerdictCode
 from registry.verdict import last_valid_day
 
 ALLOWED = (VerdictCode.allowed, VerdictCode.allowed_with_conditions)
@@ -236,6 +237,32 @@ def alternatives(places: dict[str, Place], only: set[str] | None = None
     return out
 
 
+def listed_tools(records) -> dict[str, models.Tool]:
+    """The tools of `records` (`registry.verdicts.Records`) on the list: a tool of an
+    archived vendor counts as archived, the vendor is gone from the list."""
+    return {tool_id: tool for tool_id, tool in records.tools.items()
+            if records.vendors[tool.vendor_id].archived_at is None}
+
+
+def tool_tables(records, listed: dict[str, models.Tool], judged: dict[str, tuple],
+                policy: Policy, today: dt.date, options: dict[str, list[dict]]
+                ) -> dict[str, list[dict]]:
+    """The rows of the `listed` tools in `tools`, `domains` and `assessments`, by tool id;
+    `judged`: each tool's verdict and the one that follows, `options` its alternatives."""
+    ordered = sorted(listed.items())
+    return {
+        "tools": [tool_row(tool, records.vendors[tool.vendor_id],
+                           records.agreements.get(tool_id, []),
+                           records.assessments.get(tool_id, []),
+                           *judged[tool_id], policy, today, options.get(tool_id))
+                  for tool_id, tool in ordered],
+        "domains": [d for _, tool in ordered for d in domain_rows(tool)],
+        "assessments": [row for tool_id, _ in ordered
+                        for a in records.assessments.get(tool_id, [])
+                        if (row := assessment_row(a)) is not None],
+    }
+
+
 # --- vendors, domains, assessments ----------------------------------------------------------
 
 
@@ -338,3 +365,23 @@ def _why(before: dict, after: dict) -> str:
     now = json.loads(after["reasons"])
     flipped = [r["text"] for r in now if was.get(r["rule"], {}).get("passed") != r["passed"]]
     return " ".join(flipped or [r["text"] for r in now if r != was.get(r["rule"])])
+
+
+# --- what a publication records of itself ---------------------------------------------------
+
+COUNTED = ("tools", "vendors", "domains", "assessments")
+"""The tables whose rows a publication counts."""
+
+
+def change_summary(changes: list[dict], since: int | None) -> dict[str, Any]:
+    """How many tools `changes` added, removed and changed the verdict of, since `since`."""
+    counted = Counter(c["change"] for c in changes)
+    return {"since_version": since, **{change: counted[change] for change in CHANGE_LABELS}}
+
+
+def publication_counts(sizes: Mapping[str, int], verdicts: Mapping[str, int]
+                       ) -> dict[str, int]:
+    """The counts of a publication: rows of each of `COUNTED`, then tools per verdict, the
+    best first."""
+    return {name: sizes[name] for name in COUNTED} | {
+        code.value: verdicts.get(code.value, 0) for code in reversed(ORDER)}
