@@ -109,20 +109,20 @@ def publish(db_path: Path, out: Path) -> dict:
     registry = Registry(db_path)
     registry.migrate()  # data of an earlier run: as `registry publish` would find it
     start = time.perf_counter()
-    done, lines, note = _publish(registry, out, full=True)
+    done, lines = _publish(registry, out, full=True)
     seconds = time.perf_counter() - start
     registry.close()
     return {"seconds": seconds, "counts": done.counts, "bytes": out.stat().st_size,
-            "note": note, "progress": lines}
+            "progress": lines}
 
 
 def _publish(registry, out: Path, full: bool) -> tuple:
-    """`registry.publish.publish` (`full`: every tool): (publication, progress lines, note)."""
+    """`registry.publish.publish` (`full`: every tool): (publication, progress lines)."""
     from registry.publish import publish as publish_whitelist
 
     lines: list[str] = []
     done = publish_whitelist(registry, out, TODAY, "bench", progress=lines.append, full=full)
-    return done, lines, ""
+    return done, lines
 
 
 CHANGED_TOOLS = 100
@@ -161,12 +161,12 @@ def publish_changed(db_path: Path, out: Path) -> dict:
     changed = change_tools(registry)
     gc.collect()
     start = time.perf_counter()
-    done, lines, note = _publish(registry, out, full=False)
+    done, lines = _publish(registry, out, full=False)
     seconds = time.perf_counter() - start
     registry.close()
     incremental = next((line for line in lines if line.startswith("Incremental:")), None)
     return {"seconds": seconds, "counts": done.counts, "bytes": out.stat().st_size,
-            "changed": len(changed), "incremental": incremental, "note": note,
+            "changed": len(changed), "incremental": incremental,
             "progress": lines}
 
 

@@ -149,10 +149,10 @@ def bench_publish(folder: Path, say, memory: dict, references: dict) -> list[Fig
     say("Publish: build, check, compact and replace the whitelist file (full=True)")
     done, peak, maxrss = load.run_job(["publish", str(folder / "registry.db"), str(out)], 3600)
     say(f"  {done['counts']['tools']:,} tools in {done['seconds']:.1f} s, "
-        f"{done['bytes'] / 1e6:.0f} MB" + (f" ({done['note']})" if done.get("note") else ""))
+        f"{done['bytes'] / 1e6:.0f} MB")
     ref, ref_peak, ref_maxrss = _raw_copy(folder, say, references)
     memory["publish"] = (peak, maxrss, ref_peak, ref_maxrss, "raw copy", 1.2)
-    note = f"file {done['bytes'] / 1e6:.0f} MB" + (f"; {done['note']}" if done.get("note") else "")
+    note = f"file {done['bytes'] / 1e6:.0f} MB"
     return [judged(Figure(
         f"publish of {done['counts']['tools']:,} tools", done["seconds"], "s", ref["seconds"],
         "raw copy of the published rows", _ratio(done["seconds"], ref["seconds"]),
@@ -183,8 +183,8 @@ def bench_incremental(folder: Path, say, memory: dict, references: dict) -> list
     say(f"  {done['changed']} tools changed; published in {done['seconds']:.1f} s: {how}")
     name = f"publish after {done['changed']} changed tools"
     memory["incremental publish"] = (peak, maxrss, ref_peak, ref_maxrss, "raw copy", None)
-    note = (how if done["incremental"] else f"NOT incremental: {how}") + (
-        f"; {done['note']}" if done.get("note") else "") + f"; file {done['bytes'] / 1e6:.0f} MB"
+    note = ((how if done["incremental"] else f"NOT incremental: {how}")
+            + f"; file {done['bytes'] / 1e6:.0f} MB")
     return [judged(Figure(
         name, done["seconds"], "s", ref["seconds"], "raw copy of the published rows",
         _ratio(done["seconds"], ref["seconds"]), note=note), "ratio<=", 0.2)]
