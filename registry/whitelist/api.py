@@ -30,6 +30,7 @@ from registry.whitelist.check import (
     NextVerdict,
     PublicationRef,
 )
+from registry.whitelist.direct import MAX_QUESTION, answer_directly
 from registry.whitelist.reader import NotPublished, PublishedWhitelist
 from registry.whitelist.stats import CheckCounter, Checking, DayCount
 
@@ -59,14 +60,16 @@ def unknown_board(request: Request, exc: UnknownBoard) -> Response:
     "/api/check",
     tags=["public"],
     summary="May I use this tool? A pasted URL or a name, answered from the published whitelist",
-    middleware=[CHECK_LIMIT.middleware],
+    # The limiter first (outermost); then plain questions are answered without the handler's
+    # machinery, with the same answer (registry/whitelist/direct.py says why).
+    middleware=[CHECK_LIMIT.middleware, answer_directly],
     responses=problems(400, 404, 429, 503, notes=UNKNOWN_BOARD_NOTE),
     cache_control=None,
 )
 async def check(
     request: Request,
     checking: NamedDependency[Checking],
-    q: Annotated[str, QueryParameter(min_length=1, max_length=4000,
+    q: Annotated[str, QueryParameter(min_length=1, max_length=MAX_QUESTION,
                                      description="A URL (with or without https://) or a name.")],
     level: Annotated[Level | None, QueryParameter(
         description="The school type the teacher works in (PO, VO, SO): a tool for another "
