@@ -111,6 +111,8 @@ def test_a_page_is_built_once_per_publication_and_the_same_when_kept(demo):
     kept = demo.get(url)
     assert (kept.status_code, kept.content) == (built.status_code, built.content)
     assert same_headers(kept) == same_headers(built)
+    # Kept compressed: what it costs the budget is a fraction of the page.
+    assert pages.size < len(built.content) / 2
     publish(demo.app.state.registry, demo.app.state.whitelist_path, TODAY, "test")
     assert demo.get(url).status_code == 200
     assert served(demo).pages is not pages

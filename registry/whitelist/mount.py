@@ -13,9 +13,9 @@ query may take up to its one-second limit, and a teacher's check on the same wor
 not wait for it.
 
 A published file never changes, so neither does Datasette's answer to the same GET: each
-instance keeps its answers (a `Kept`, the least recently asked forgotten first) and builds a
-page once per worker instead of once per request. A table page of 100,000 tools took about
-100 ms to build (see benchmarks/); a new publication starts with none kept.
+instance keeps its answers, compressed (a `Kept`, the least recently asked forgotten first),
+and builds a page once per worker instead of once per request. A table page of 100,000 tools
+took about 100 ms to build (see benchmarks/); a new publication starts with none kept.
 
 An answer kept for one asker is sent to all, so Datasette must not see anything of the asker
 but the method, path and query string. It builds absolute links (`next_url`, facet toggles,
@@ -35,6 +35,8 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import lz4.frame
 
 from registry.kept import Kept
 from registry.labels import NOT_PUBLISHED
@@ -208,9 +210,9 @@ class DatasetteMount:
         inner = self._inner(scope)
         key = _cache_key(inner)
         if key is not None and (kept := served.pages.get(key)) is not None:
-            start, body = kept
+            start, packed = kept
             await send(dict(start, headers=list(start["headers"])))
-            await send({"type": "http.response.body", "body": body})
+            await send({"type": "http.response.body", "body": lz4.frame.decompress(packed)})
             return
         recording: list | None = None  # [start message, body parts, size] while it may be kept
 
@@ -234,8 +236,12 @@ class DatasetteMount:
                 if recording[2] > MAX_KEPT_PAGE:
                     recording = None
                 elif not message.get("more_body"):
-                    body = b"".join(recording[1])
-                    served.pages.keep(key, (recording[0], body), _cost(key, body))
+                    # Compressed (LZ4): 400 searches at 100,000 tools took 32 MB as they
+                    # are, more than a worker's share of `--cache-mb` 32, so a steady round
+                    # of them was never kept; compressed a sixth. Not zlib: unpacking the
+                    # 167 KB table page takes LZ4 35 µs, zlib 490 (more than sending it).
+                    packed = lz4.frame.compress(b"".join(recording[1]))
+                    served.pages.keep(key, (recording[0], packed), _cost(key, packed))
                     recording = None
             await send(message)
 
