@@ -48,6 +48,9 @@ _SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):", re.IGNORECASE)
 # The WHATWG parser trims C0 controls and spaces and deletes tabs and newlines anywhere.
 _EDGES = re.compile(r"^[\s\x00-\x20]+|[\s\x00-\x20]+$")
 _TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
+# Where an address without a scheme ends its host part, and white space (a name, not an address).
+_AUTHORITY_END = re.compile(r"[/?#\\]")
+_SPACE = re.compile(r"\s")
 # The same rule as `models.Host`, so a normalised host always fits a ToolDomain (tested).
 _LDH_HOST = re.compile(
     r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$"
@@ -104,9 +107,11 @@ def _parse_host(url: str) -> tuple[str, bool] | None:
     return host, False
 
 
-def _url_query(host: str, is_ip: bool) -> Query:
+def _url_query(host: str, is_ip: bool,
+               parts: tldextract.ExtractResult | None = None) -> Query:
+    """`parts`: what tldextract made of `host`, if it did already (a tenth of a parse)."""
     return Query(
-        kind="url", host=host, is_ip=is_ip, registrable_domain=registrable_domain(host)
+        kind="url", host=host, is_ip=is_ip, registrable_domain=_registrable(host, parts)
     )
 
 
@@ -140,8 +145,8 @@ def parse_query(q: str) -> Query:
         return _url_query(*parsed) if parsed else _invalid(MSG_BAD_URL)
 
     # No scheme: a web address only if it looks like one, as an address bar would judge it.
-    authority = re.split(r"[/?#\\]", text, maxsplit=1)[0]
-    if re.search(r"\s", text):
+    authority = _AUTHORITY_END.split(text, maxsplit=1)[0]
+    if _SPACE.search(text):
         return _name_query(text)
     if "@" in authority and "." in authority.rpartition("@")[2]:
         return _invalid(MSG_NOT_WEB)  # an e-mail address, or userinfo hiding the real host
@@ -152,8 +157,8 @@ def parse_query(q: str) -> Query:
         if is_ip and (authority.count(".") == 3 or authority.startswith("[")):
             return _url_query(host, True)
         # A known public suffix: "rekenrijk.nl" is a site, "Node.js" is a name.
-        if not is_ip and "." in host and _extractor()(host).suffix:
-            return _url_query(host, False)
+        if not is_ip and "." in host and (parts := _extractor()(host)).suffix:
+            return _url_query(host, False, parts)
     return _name_query(text)
 
 
@@ -185,10 +190,17 @@ def normalize_host(host: str) -> str:
 
 def registrable_domain(host: str) -> str | None:
     """The part of `host` one owner registered (rekenrijk.nl, juf-anne.github.io), or None."""
-    host = host.lower().removesuffix(".")
-    if _is_ip(host):
+    return _registrable(host, None)
+
+
+def _registrable(host: str, parts: tldextract.ExtractResult | None) -> str | None:
+    """`registrable_domain(host)`, with `parts` the extraction of `host` if made already."""
+    clean = host.lower().removesuffix(".")
+    if _is_ip(clean):
         return None
-    parts = _extractor()(host)
+    if parts is None or clean != host:
+        parts = _extractor()(clean)
+    host = clean
     if parts.suffix:
         return parts.top_domain_under_public_suffix or None  # "" when host is a suffix
     # The Public Suffix List's default rule "*": an unknown last label is a suffix itself.
@@ -199,7 +211,16 @@ def registrable_domain(host: str) -> str | None:
 def host_candidates(host: str) -> list[str]:
     """`host` and its parents down to its registrable domain, most specific first."""
     host = host.lower().removesuffix(".")
-    domain = registrable_domain(host)
+    return _down_to(host, registrable_domain(host))
+
+
+def query_candidates(query: Query) -> list[str]:
+    """`host_candidates(query.host)` with the registrable domain `parse_query` found already:
+    working it out again was a tenth of a check."""
+    return [query.host] if query.is_ip else _down_to(query.host, query.registrable_domain)
+
+
+def _down_to(host: str, domain: str | None) -> list[str]:
     if domain is None or not host.endswith(domain):
         return [host]
     extra = host[: -len(domain)].rstrip(".").split(".") if host != domain else []

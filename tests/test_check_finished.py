@@ -5,12 +5,15 @@ tool that is listed but not assessed."""
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from litestar.testing import TestClient
 from playwright.sync_api import Page, expect
 
@@ -18,6 +21,7 @@ from registry.app import create_read_app
 from registry.db import Registry
 from registry.importer import load_demo
 from registry.publish import publish
+from registry.domains import name_key
 from registry.whitelist import similar
 from registry.whitelist.reader import PublishedWhitelist
 
@@ -153,13 +157,15 @@ def test_typos_and_vendor_names_are_answered_through_an_index(whitelist_file, q)
     finally:
         conn.set_trace_callback(None)
     plans = [row[3] for sql in statements
-             if sql.lstrip().upper().startswith("SELECT") and "tools_fts_" not in sql
+             if sql.lstrip().upper().startswith(("SELECT", "WITH")) and "tools_fts_" not in sql
              for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
     whitelist.close()
     # A full-text MATCH shows as a SCAN of its virtual table; a count over a LIMITed
-    # subquery as a SCAN of that subquery: neither reads a table.
+    # subquery as a SCAN of that subquery; a statement's own rows (the words walked, the
+    # full-text hits) as a SCAN of them: none reads a table.
     scans = [line for line in plans if line.startswith("SCAN")
-             and not re.search(r"VIRTUAL TABLE INDEX \d+:M|^SCAN \(subquery-\d+\)$", line)]
+             and not re.search(r"VIRTUAL TABLE INDEX \d+:M|^SCAN \(subquery-\d+\)$"
+                               r"|^SCAN (walk|hits|CONSTANT ROW)$", line)]
     assert plans and not scans, plans
 
 
@@ -174,7 +180,83 @@ def test_a_typo_search_reads_a_bounded_number_of_words():
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
     assert similar.close_names(conn, "noorderlict rekenen", 8) == []
-    assert 2 * similar.MAX_WORDS_SEEN <= len(statements) <= 2 * (similar.MAX_WORDS_SEEN + 1)
+    assert len(statements) == 2  # one walk over the words for "noo", one for "no"
+    assert similar.walk_words(conn, "noo") == [f"noo{n:05d}" for n in range(150)]
+    assert similar.MAX_WORDS_SEEN == 150
+
+
+def _walk_word_by_word(conn, start: str, most: int) -> list[str]:
+    """The walk as it was: one statement per word."""
+    end, seen = start + similar.LAST_CHARACTER, []
+    row = conn.execute("SELECT word FROM name_words WHERE word >= ? AND word < ? "
+                       "ORDER BY word LIMIT 1", [start, end]).fetchone()
+    while row is not None and len(seen) < most:
+        seen.append(row[0])
+        row = conn.execute("SELECT word FROM name_words WHERE word > ? AND word < ? "
+                           "ORDER BY word LIMIT 1", [row[0], end]).fetchone()
+    return seen
+
+
+@pytest.mark.parametrize("most", [150, 5, 1])
+def test_the_walk_in_one_statement_reads_the_words_one_by_one_would(whitelist_file,
+                                                                     monkeypatch, most):
+    monkeypatch.setattr(similar, "MAX_WORDS_SEEN", most)
+    whitelist = PublishedWhitelist(whitelist_file)
+    try:
+        conn = whitelist.connection()
+        words = [r[0] for r in conn.execute("SELECT DISTINCT word FROM name_words")]
+        starts = {""} | {word[:n] for word in words for n in (1, 2, 3)} | {"zzq", "ë"}
+        assert len(words) > 10
+        for start in sorted(starts):
+            assert similar.walk_words(conn, start) == _walk_word_by_word(conn, start, most), start
+        assert len(similar.walk_words(conn, "")) == min(most, len(words))  # the bound holds
+    finally:
+        whitelist.close()
+
+
+@settings(max_examples=300)
+@example("abc", ["abcde", "abcd", "xyz"])  # "abcde" is as long as still fits (0.75 exactly)
+@given(st.text(alphabet="abcdeklmnorst", min_size=3, max_size=12),
+       st.lists(st.text(alphabet="abcdeklmnorst", min_size=1, max_size=16), max_size=150))
+def test_words_ruled_out_by_length_first_leave_difflibs_answer(word, seen):
+    assert similar._close_matches(word, seen) == difflib.get_close_matches(
+        word, seen, n=5, cutoff=similar.CUTOFF)
+
+
+def _starting_two_searches(conn, key: str) -> tuple[list, list]:
+    """The name search as it was: the tools whose name has a word starting with `key`, then
+    (in a second full-text search) the first few tools found for it at all."""
+    match = f'search : "{key}" *'
+    pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    fts = "rowid IN (SELECT rowid FROM tools_fts WHERE tools_fts MATCH ?)"
+    named = conn.execute(
+        f"SELECT id, name FROM tools WHERE {fts} AND (name_key LIKE ? ESCAPE '\\' OR "
+        "name_key LIKE ? ESCAPE '\\') ORDER BY name LIMIT 9",
+        [match, pattern + "%", "% " + pattern + "%"]).fetchall()
+    few = conn.execute(f"SELECT id FROM tools WHERE {fts} LIMIT 8", [match]).fetchall()
+    return [tuple(r) for r in named], [r[0] for r in few]
+
+
+def test_one_full_text_search_finds_what_two_found(whitelist_file):
+    from registry.whitelist.check import _starting_with
+
+    whitelist = PublishedWhitelist(whitelist_file)
+    try:
+        conn = whitelist.connection()
+        names = [r[0] for r in conn.execute("SELECT name_key FROM tools")]
+        vendors = [r[0] for r in conn.execute("SELECT DISTINCT vendor_name FROM tools")]
+        keys = {k for name in names + [name_key(v) for v in vendors]
+                for k in (name, name.split()[0], name[:4].strip(), " ".join(name.split()[1:]))}
+        keys = sorted(k for k in keys | {"a", "zzq", "100%", "a_b"} if k)
+        found_both = 0
+        for key in keys:
+            named, few = _starting_with(conn, key, TODAY.isoformat())
+            assert ([(r["id"], r["name"]) for r in named], [r["id"] for r in few]) == (
+                _starting_two_searches(conn, key)), key
+            found_both += bool(named and few)
+        assert found_both and len(keys) > 20
+    finally:
+        whitelist.close()
 
 
 # --- words and dates -----------------------------------------------------------------------------

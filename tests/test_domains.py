@@ -16,6 +16,7 @@ from registry.domains import (
     name_key,
     normalize_host,
     parse_query,
+    query_candidates,
     registrable_domain,
 )
 from registry.models import Host
@@ -28,6 +29,9 @@ def test_parse_query(url_row):
     text, kind, host, domain = url_row
     q = parse_query(text)
     assert (q.kind, q.host, q.registrable_domain) == (kind, host, domain)
+    if q.kind == "url":  # worked out once in parse_query, as the separate functions would
+        assert q.registrable_domain == registrable_domain(q.host)
+        assert query_candidates(q) == host_candidates(q.host)
     assert q.is_ip == (host is not None and _is_ip(host))
     assert (q.name_key is not None) == (kind == "name")
     assert (q.message is not None) == (kind == "invalid")
@@ -207,5 +211,7 @@ def test_parse_query_never_raises_and_hosts_are_clean(text):
         assert not q.host.endswith(".")
         if q.registrable_domain:
             assert host_candidates(q.host)[-1] == q.registrable_domain
+        assert q.registrable_domain == registrable_domain(q.host)
+        assert query_candidates(q) == host_candidates(q.host)
     if q.kind == "name":
         assert q.name_key and name_key(q.name_key) == q.name_key

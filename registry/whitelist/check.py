@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from registry.domains import Query, parse_query
+from registry.domains import Query, parse_query, query_candidates
 from registry.labels import CHECK_WORDS, VERDICT_LABELS, in_teacher_words, sentence
 from registry.whitelist import levels, similar
 from registry.whitelist.boards import BoardAnswer, BoardView, board_answer, verdict_here
@@ -254,8 +254,12 @@ def _unassessed(tool: ToolAnswer) -> bool:
 def _refs(conn, ids: list[str], asked: Asked) -> list[ToolRef]:
     """`ids` in their order, each with its verdict on the day asked (and the board's)."""
     found = {r["id"]: r for r in _with_verdicts(conn, ids, asked)}
-    return with_board_verdicts([_ref(found[i]) for i in ids if i in found], asked.board,
-                               asked.today)
+    return _choices([found[i] for i in ids if i in found], asked)
+
+
+def _choices(rows: list, asked: Asked) -> list[ToolRef]:
+    """Rows (id, name, vendor_name, today) as tools to choose from, with the board's verdict."""
+    return with_board_verdicts([_ref(r) for r in rows], asked.board, asked.today)
 
 
 def _board(tool: ToolAnswer, asked: Asked) -> BoardAnswer | None:
@@ -276,19 +280,9 @@ def _check(conn, query: Query, q: str, publication: PublicationRef, asked: Asked
     return _check_name(conn, query, base, asked)
 
 
-def _candidates(query: Query) -> list[str]:
-    """`host_candidates(query.host)` with the registrable domain `parse_query` found already:
-    working it out again was a tenth of a check."""
-    host, domain = query.host, query.registrable_domain
-    if query.is_ip or domain is None or not host.endswith(domain):
-        return [host]
-    extra = host[: -len(domain)].rstrip(".").split(".") if host != domain else []
-    return [".".join([*extra[i:], domain]) for i in range(len(extra))] + [domain]
-
-
 def _check_host(conn, query: Query, base: dict, asked: Asked) -> CheckAnswer:
     host = query.host
-    candidates = _candidates(query)
+    candidates = query_candidates(query)
     marks = ", ".join("?" for _ in candidates)
     rows = conn.execute(
         f"SELECT host, tool_id, include_subdomains FROM domains WHERE host IN ({marks})",
@@ -337,39 +331,47 @@ def _check_host(conn, query: Query, base: dict, asked: Asked) -> CheckAnswer:
 # whose tokens are then name_key's words: a phrase with a prefix narrows best (with every key
 # on the word index, the benchmark's check in process fell from 5,427 to 2,365 checks/s).
 # Other keys go through `name_words`: the key's whole words exactly, its last word as a
-# prefix range.
-_NARROW_ASCII = "rowid IN (SELECT rowid FROM tools_fts WHERE tools_fts MATCH ?)"
-_WHOLE_WORD = "id IN (SELECT tool_id FROM name_words WHERE word = ?)"
-_WORD_PREFIX = "id IN (SELECT tool_id FROM name_words WHERE word >= ? AND word < ?)"
+# prefix range. Every list of matches shows verdicts, so the rows hold them (`_REF`).
+_REF = f"id, name, vendor_name, ({VERDICT_TODAY_SQL}) AS today"
+_NAMED = f"SELECT {_REF} FROM tools WHERE name_key = :key ORDER BY name"
+_STARTS = "(name_key LIKE :start ESCAPE '\\' OR name_key LIKE :inside ESCAPE '\\')"
+# One full-text search for two lists (a second search cost a tenth of a name not found): the
+# tools with a word starting with the key, by name (`named`); and the first few it found at
+# all, in the index's order (a vendor's or a host's tools: sorting every tool of a big vendor
+# by name first cost 7 ms at 100,000 tools).
+_STARTING_ASCII = (
+    "WITH hits AS MATERIALIZED (SELECT rowid AS hit FROM tools_fts WHERE tools_fts MATCH :match)"
+    f" SELECT * FROM (SELECT 1 AS named, {_REF} FROM tools WHERE rowid IN (SELECT hit FROM hits)"
+    f" AND {_STARTS} ORDER BY name LIMIT :named) UNION ALL SELECT * FROM (SELECT 0, {_REF}"
+    " FROM tools WHERE rowid IN (SELECT hit FROM hits) LIMIT :few)"
+)
+_WHOLE_WORD = "id IN (SELECT tool_id FROM name_words WHERE word = :w{})"
+_WORD_PREFIX = "id IN (SELECT tool_id FROM name_words WHERE word >= :low AND word < :high)"
 
 
-def _narrow(key: str) -> str:
-    return " AND ".join([_WHOLE_WORD] * (len(key.split()) - 1) + [_WORD_PREFIX])
-
-
-def _narrowing(key: str) -> list[str]:
-    if key.isascii():
-        return [f'search : "{key}" *']
-    *whole, last = key.split()
-    return [*whole, last, last + LAST_CHARACTER]
-
-
-def _word_start(key: str) -> list[str]:
+def _starting_with(conn, key: str, today: str) -> tuple[list, list]:
+    """(the tools with a word of the name starting with `key`, by name, one more than shown;
+    for an ASCII key the first few tools the full-text index finds for it at all)."""
     pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return [pattern + "%", "% " + pattern + "%"]
+    params = {"today": today, "start": pattern + "%", "inside": "% " + pattern + "%",
+              "named": MAX_SUGGESTIONS + 1}
+    if key.isascii():
+        rows = conn.execute(_STARTING_ASCII, {**params, "match": f'search : "{key}" *',
+                                              "few": MAX_SUGGESTIONS}).fetchall()
+        return [r for r in rows if r["named"]], [r for r in rows if not r["named"]]
+    *whole, last = key.split()
+    narrow = " AND ".join([*map(_WHOLE_WORD.format, range(len(whole))), _WORD_PREFIX])
+    return conn.execute(
+        f"SELECT {_REF} FROM tools WHERE {narrow} AND {_STARTS} ORDER BY name LIMIT :named",
+        {**params, **{f"w{n}": w for n, w in enumerate(whole)}, "low": last,
+         "high": last + LAST_CHARACTER}).fetchall(), []
 
 
 def _check_name(conn, query: Query, base: dict, asked: Asked) -> CheckAnswer:
-    key = query.name_key
-    exact = conn.execute("SELECT id, name FROM tools WHERE name_key = ? ORDER BY name",
-                         [key]).fetchall()
+    key, today = query.name_key, asked.today.isoformat()
+    exact, found = conn.execute(_NAMED, {"key": key, "today": today}).fetchall(), []
     if not exact and key:
-        exact = conn.execute(
-            f"SELECT id, name FROM tools WHERE {_NARROW_ASCII if key.isascii() else _narrow(key)}"
-            " AND (name_key LIKE ? ESCAPE '\\' OR name_key LIKE ? ESCAPE '\\') "
-            "ORDER BY name LIMIT ?",
-            [*_narrowing(key), *_word_start(key), MAX_SUGGESTIONS + 1],
-        ).fetchall()
+        exact, found = _starting_with(conn, key, today)
     if len(exact) == 1:
         tool = _tool(conn, exact[0]["id"], asked)
         message = sentence(CHECK_WORDS["found"].format(name=tool.name))
@@ -378,10 +380,10 @@ def _check_name(conn, query: Query, base: dict, asked: Asked) -> CheckAnswer:
                            board=_board(tool, asked), **base)
     if exact:
         return CheckAnswer(
-            status="choose", matches=_refs(conn, [r["id"] for r in exact[:MAX_SUGGESTIONS]], asked),
+            status="choose", matches=_choices(exact[:MAX_SUGGESTIONS], asked),
             message="Er zijn meer tools met deze naam. Kies de tool die je bedoelt.", **base,
         )
-    suggestion = _did_you_mean(conn, key, asked)
+    suggestion = _did_you_mean(conn, key, asked, found)
     if suggestion is not None:
         message, matches = suggestion
         return CheckAnswer(status="choose", matches=matches, message=message,
@@ -395,21 +397,17 @@ def _check_name(conn, query: Query, base: dict, asked: Asked) -> CheckAnswer:
     )
 
 
-def _did_you_mean(conn, key: str, asked: Asked) -> tuple[str, list[ToolRef]] | None:
-    """A name that matched no tool: the tools of a vendor (or host) of that name, else the
-    tools whose names are close to it (a typo); (the question to ask, the tools)."""
-    if key and key.isascii():
-        # The first few in the index's order, then by name: sorting every tool of a big
-        # vendor by name first cost 7 ms at 100,000 tools.
-        ids = [r[0] for r in conn.execute(
-            f"SELECT id FROM tools WHERE {_NARROW_ASCII} LIMIT ?",
-            [_narrowing(key)[0], MAX_SUGGESTIONS])]
-        if ids:
-            matches = sorted(_refs(conn, ids, asked), key=lambda m: (m.name, m.id))
-            vendors = {m.vendor_name for m in matches}
-            message = (CHECK_WORDS["vendor"].format(vendor=vendors.pop()) if len(vendors) == 1
-                       else CHECK_WORDS["vendor_many"])
-            return message, matches
+def _did_you_mean(conn, key: str, asked: Asked, found: list
+                  ) -> tuple[str, list[ToolRef]] | None:
+    """A name that matched no tool: the tools of a vendor (or host) of that name (`found` by
+    `_starting_with`), else the tools whose names are close to it (a typo); (the question to
+    ask, the tools)."""
+    if found:
+        matches = sorted(_choices(found, asked), key=lambda m: (m.name, m.id))
+        vendors = {m.vendor_name for m in matches}
+        message = (CHECK_WORDS["vendor"].format(vendor=vendors.pop()) if len(vendors) == 1
+                   else CHECK_WORDS["vendor_many"])
+        return message, matches
     ids = similar.close_names(conn, key, MAX_SUGGESTIONS)
     if not ids:
         return None
