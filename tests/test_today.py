@@ -214,3 +214,21 @@ def test_one_app_follows_the_day_as_it_changes(published):
         assert ask()["tool"]["verdict"] == "allowed"
         clock["day"] = CHANGES_ON
         assert ask()["tool"]["verdict"] == "not_allowed"
+
+
+def test_one_reader_over_two_days_drops_an_alternative_that_is_no_longer_allowed(published):
+    # The lists of alternatives are kept per file and day (`whitelist/kindred.py`): the day
+    # the alternative's verdict changes, the same reader must work the list out again.
+    _, path = published
+    offering = [t for t in tools(path).values()
+                if t["alternatives"] and TOOL in {a["id"] for a in json.loads(t["alternatives"])}]
+    assert offering
+    whitelist = PublishedWhitelist(path)
+    try:
+        for tool in offering:
+            before = whitelist.check(tool["name"], PUBLISHED_ON).tool
+            after = whitelist.check(tool["name"], AFTER).tool
+            assert TOOL in {a.id for a in before.alternatives}
+            assert TOOL not in {a.id for a in after.alternatives}
+    finally:
+        whitelist.close()

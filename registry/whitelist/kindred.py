@@ -1,12 +1,15 @@
-"""The allowed tools of one category and school types, worked out once per publication and day.
+"""Lists of allowed alternatives, worked out once per publication and day.
 
 A tool that was allowed when published has no published alternatives; when it is not allowed
 on the day asked (its verdict changed by itself, or a teacher's board does not allow it), the
-check offers the allowed tools of its category that share a school type. Those lists depend
-only on the category, the school types and the day, not on the question, so one publication
-has a few dozen of them: `Kindred` keeps them beside the open file (`reader.PublishedWhitelist`)
-and forgets them with it, or when the day changes. This is an index of the file, not a kept
-answer: it stays on when kept answers are off.
+check offers the allowed tools of its category that share a school type. A tool that was not
+allowed has its alternatives published, and the check offers those still allowed on the day
+asked. Both lists depend only on the category and school types (or the published list) and
+the day, not on the question, so one publication has a few dozen of them (38 published lists
+for 65,581 tools at 100,000; each one cost ten row lookups per check): `Kindred` keeps them
+beside the open file (`reader.PublishedWhitelist`) and forgets them with it, or when the day
+changes. This is an index of the file, not a kept answer: it stays on when kept answers are
+off.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from typing import Any
 
 
 class Kindred:
-    """Lists keyed by (category, school types), each worked out once per day."""
+    """Lists keyed by (category, school types) or ("published", the published list), each
+    worked out once per day."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -19,7 +19,6 @@ from registry.whitelist.check import (
     answer,
     decode_answer,
     encode_answer,
-    publication_of,
 )
 from registry.whitelist.today import VERDICT_TODAY_SQL, WARN_DAYS, verdict_on, warning
 
@@ -27,6 +26,12 @@ ANSWER_CACHE_BYTES = 8 * 1024 * 1024
 """Answers kept per worker, as JSON: at the start of a school year thousands of teachers
 check the same few hundred tools, and a kept answer costs a dictionary lookup instead of a
 parse and three queries (see benchmarks/)."""
+
+
+def publication_of(conn: sqlite3.Connection) -> PublicationRef:
+    """The publication row of an open file."""
+    row = conn.execute("SELECT version, published_at, policy_version FROM publication").fetchone()
+    return PublicationRef(**dict(row))
 
 
 class NotPublished(Exception):
