@@ -212,8 +212,7 @@ def alternatives_on(conn, row, today: dt.date, kindred: Kindred | None = None
 def _still_allowed(conn, published: str, today: dt.date) -> list[ToolRef]:
     """The published alternatives (as JSON) that are still allowed on `today`, in order."""
     ids = [a.id for a in _decode_refs(published)]
-    found = {r["id"]: r for r in _with_verdicts(conn, ids, Asked(today), allowed_only=True)}
-    return [_ref(found[i]) for i in ids if i in found]
+    return [_ref(r) for r in _with_verdicts(conn, ids, Asked(today), allowed_only=True)]
 
 
 def _of_category(conn, category: str, codes: tuple[str, ...], today: dt.date) -> list[ToolRef]:
@@ -231,16 +230,18 @@ def _of_category(conn, category: str, codes: tuple[str, ...], today: dt.date) ->
 
 
 def _with_verdicts(conn, ids: list[str], asked: Asked, allowed_only: bool = False) -> list:
-    """Rows (id, name, vendor_name, today) of `ids` with the verdict valid on the day asked."""
+    """Rows (id, name, vendor_name, today) of `ids`, in their order, with the verdict valid
+    on the day asked (only those allowed that day, if `allowed_only`)."""
     if not ids:
         return []
     marks = ", ".join(f":id{n}" for n in range(len(ids)))
     where = f" AND {_ALLOWED_TODAY}" if allowed_only else ""
-    return conn.execute(
+    found = {r["id"]: r for r in conn.execute(
         f"SELECT id, name, vendor_name, ({VERDICT_TODAY_SQL}) AS today FROM tools "
         f"WHERE id IN ({marks}){where}",
         {"today": asked.today.isoformat(), **{f"id{n}": i for n, i in enumerate(ids)}},
-    ).fetchall()
+    )}
+    return [found[i] for i in ids if i in found]
 
 
 def _ref(row) -> ToolRef:
@@ -255,8 +256,7 @@ def _unassessed(tool: ToolAnswer) -> bool:
 
 def _refs(conn, ids: list[str], asked: Asked) -> list[ToolRef]:
     """`ids` in their order, each with its verdict on the day asked (and the board's)."""
-    found = {r["id"]: r for r in _with_verdicts(conn, ids, asked)}
-    return _choices([found[i] for i in ids if i in found], asked)
+    return _choices(_with_verdicts(conn, ids, asked), asked)
 
 
 def _choices(rows: list, asked: Asked) -> list[ToolRef]:
