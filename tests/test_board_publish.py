@@ -422,6 +422,7 @@ def test_a_file_from_before_boards_is_restored_with_empty_board_tables(registry,
     with closing(sqlite3.connect(kept.versions(whitelist)[1])) as conn:  # as format 4 had it
         for table in ("board_verdicts", "boards", "board_changelog"):
             conn.execute(f"DROP TABLE {table}")
+        conn.execute("DROP INDEX idx_tools_kindred")  # format 6
         conn.execute("PRAGMA user_version = 4")
         conn.commit()
     for kind, record_id in reversed(archived):
@@ -432,7 +433,8 @@ def test_a_file_from_before_boards_is_restored_with_empty_board_tables(registry,
 
     assert restored.sha256 == first.sha256
     assert board_rows(whitelist) == {}
-    assert rows(whitelist, "PRAGMA user_version") == [{"user_version": 5}]
+    assert rows(whitelist, "PRAGMA user_version") == [{"user_version": 6}]
+    assert rows(whitelist, "SELECT name FROM sqlite_master WHERE name = 'idx_tools_kindred'")
     gone = rows(whitelist, "SELECT * FROM board_changelog WHERE publication_version = 3")
     assert {(r["board_id"], r["change"]) for r in gone} == {
         ("99001", "removed"), (B, "removed"), ("99003", "removed")}

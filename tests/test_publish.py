@@ -127,7 +127,7 @@ def test_tables_and_columns_are_exactly_the_public_ones(registry, whitelist):
     for table, columns in PUBLIC_COLUMNS.items():
         assert [r["name"] for r in query(whitelist, f"PRAGMA table_info([{table}])")] == columns
     assert query(whitelist, "PRAGMA journal_mode") == [{"journal_mode": "delete"}]
-    assert query(whitelist, "PRAGMA user_version") == [{"user_version": 5}]
+    assert query(whitelist, "PRAGMA user_version") == [{"user_version": 6}]
 
 
 def test_verdicts_are_those_of_the_demo_readme(registry, whitelist):
@@ -320,32 +320,32 @@ PUBLISHED_EXTRAS = {
 """What the tool page shows of noorderlicht-rekenen's agreement and data, as published."""
 PUBLISHED_CONTENT = {
     "demo": {
-        "user_version": "ef2d127de37b942b", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "68f6ac55b062a7ca", "assessments": "e4400742aa58a14e",
+        "user_version": "e7f6c011776e8db7", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "550345f621e705fc", "assessments": "e4400742aa58a14e",
         "board_changelog": "1de4fd52c8b4491e", "board_verdicts": "aecf67634a28dfdb",
         "boards": "492042051ebd1f91", "changelog": "4afdd7f7e937df7e",
         "changes": "41466dcf28f0d526", "domains": "15dd489a0f6b338e",
         "name_words": "ad211c7ac3745ca0", "publication": "c35bd61203b1708e",
         "tools": "45b08ac953ec2d5a", "vendors": "2c4064e6bf0797ff", "fts": "490f05762dcfce1a"},
     "demo, changed, 400 days on": {
-        "user_version": "ef2d127de37b942b", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "68f6ac55b062a7ca", "assessments": "e4400742aa58a14e",
+        "user_version": "e7f6c011776e8db7", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "550345f621e705fc", "assessments": "e4400742aa58a14e",
         "board_changelog": "93caee22f6ff7770", "board_verdicts": "bdc00f86bee24279",
         "boards": "492042051ebd1f91", "changelog": "f933ec8d92960e07",
         "changes": "f60d58650447ece1", "domains": "cfa17970ef59e60c",
         "name_words": "9ff8422f7df83a77", "publication": "ced63e4f47ae8a3c",
         "tools": "db849400cc0cde50", "vendors": "2c4064e6bf0797ff", "fts": "14cd1ffc07a9628f"},
     "synthetic": {
-        "user_version": "ef2d127de37b942b", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "68f6ac55b062a7ca", "assessments": "7d1441867557a305",
+        "user_version": "e7f6c011776e8db7", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "550345f621e705fc", "assessments": "7d1441867557a305",
         "board_changelog": "4f53cda18c2baa0c", "board_verdicts": "4f53cda18c2baa0c",
         "boards": "4f53cda18c2baa0c", "changelog": "9a79b8cc0ba169f5",
         "changes": "0eae802105930b21", "domains": "b22efafdb9521ac7",
         "name_words": "d53c7e0675d49c66", "publication": "2f5ae7dfd4a0f2b3",
         "tools": "f9773721513b32ff", "vendors": "33c0d9adac5cc579", "fts": "5b9338654aac365b"},
     "synthetic, 500 days on": {
-        "user_version": "ef2d127de37b942b", "journal_mode": "b05a18f448a1d2eb",
-        "schema": "68f6ac55b062a7ca", "assessments": "7d1441867557a305",
+        "user_version": "e7f6c011776e8db7", "journal_mode": "b05a18f448a1d2eb",
+        "schema": "550345f621e705fc", "assessments": "7d1441867557a305",
         "board_changelog": "4f53cda18c2baa0c", "board_verdicts": "4f53cda18c2baa0c",
         "boards": "4f53cda18c2baa0c", "changelog": "88cf6388902d8d6f",
         "changes": "eef8daac95079767", "domains": "b22efafdb9521ac7",
@@ -355,7 +355,9 @@ PUBLISHED_CONTENT = {
 """What the files held once the verdict of today, the tool page's columns and the changelog
 were published (2026-12-03; until then the digests of 2026-12-02 pinned that publishing
 faster changed nothing), and then school boards (format 5: the synthetic files, without
-boards, kept every table and their sha256; only the schema and the empty board tables are new): a digest of each part, so that a change names the table it is in.
+boards, kept every table and their sha256; only the schema and the empty board tables are new),
+and format 6 (an index for the check's alternatives: only `schema` and `user_version`
+changed): a digest of each part, so that a change names the table it is in.
 Publishing faster must not change a byte of any table; a deliberate change of the content (a
 new column, other wording) updates these digests, and an upgrade of SQLite or sqlite-utils may
 change `schema` or `fts`. The full-text searches are compared by tool (`fts`, since
@@ -650,7 +652,7 @@ def test_serve_publishes_a_whitelist_of_an_older_format_again(tmp_path):
         conn.execute("PRAGMA user_version = 1")
     conn.close()
     prepare(settings)
-    assert query(settings.whitelist, "PRAGMA user_version") == [{"user_version": 5}]
+    assert query(settings.whitelist, "PRAGMA user_version") == [{"user_version": 6}]
     assert query(settings.whitelist, "SELECT version FROM publication") == [{"version": 2}]
     assert query(settings.whitelist, "SELECT count(*) AS n FROM name_words")[0]["n"] > 0
 

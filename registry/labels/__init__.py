@@ -9,6 +9,7 @@ publisher's columns, the public pages and the Datasette plugin. Standard library
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import NamedTuple
 
@@ -275,8 +276,10 @@ _TEACHER_TERMS = tuple((term, re.compile(rf"(?<![\w(]){re.escape(term)}(?![\w)])
                        for term, plain in TEACHER_WORDS)
 
 
+@functools.lru_cache(maxsize=4096)
 def in_teacher_words(text: str) -> str:
-    """A verdict's sentence with each term of TEACHER_WORDS explained at its first use."""
+    """A verdict's sentence with each term of TEACHER_WORDS explained at its first use
+    (kept: a check shows about five, and a policy's sentences repeat from tool to tool)."""
     for term, pattern, plain in _TEACHER_TERMS:
         if term in text:  # most sentences hold none: no regular expression for them
             text = pattern.sub(plain, text, count=1)

@@ -30,7 +30,7 @@ from sqlite_utils import Database
 from registry.db import Registry
 from registry.errors import Conflict, RegistryError
 from registry.labels.rollback import RESTORES_REASON
-from registry.publish import boards, builder, history, kept, recovery, rows
+from registry.publish import boards, builder, history, kept, recovery, rows, sqlfile
 from registry.publish.record import ChangeSummary, Publication, content_sha256
 
 OLDEST_FORMAT = 3
@@ -127,6 +127,7 @@ def _rewrite(path: Path, out_path: Path, restores: int, version: int,
             [[entry[n] for n in names] for entry in entries])
         conn.execute("COMMIT")
         _rewrite_board_history(conn, out_path, restores, version, at)
+        sqlfile.create_kindred_index(Database(conn))
         conn.execute(f"PRAGMA user_version = {builder.SCHEMA_VERSION}")
         if content_sha256(conn) != row["sha256"]:
             raise RuntimeError(f"The kept file of publication {restores} does not hold the "

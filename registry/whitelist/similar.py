@@ -9,7 +9,9 @@ order, are ranked by how much their whole name looks like the question.
 
 from __future__ import annotations
 
-import difflib
+# difflib's own algorithms compiled (by RapidFuzz's author): the same matches, about three
+# times as fast; a tenth of a worked-out check's time went to difflib.
+import cydifflib as difflib
 
 LAST_CHARACTER = "\U0010ffff"
 MIN_WORD = 3
