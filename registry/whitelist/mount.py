@@ -48,6 +48,8 @@ PAGE_CACHE_BYTES = 16 * 1024 * 1024
 """Answers kept per worker (and per publication)."""
 MAX_KEPT_PAGE = 1024 * 1024
 """A larger answer (a long CSV export) is sent, not kept."""
+HOT_SHARE = 10
+"""The kept pages the most recently asked are also kept unpacked, in a tenth more memory."""
 
 METADATA_PATH = METADATA
 """Shipped with the plugin; the repository's `datasette-metadata.json` is the same file."""
@@ -141,7 +143,8 @@ class DatasetteMount:
         if self._served is None or (mine == now and now != self._identity):
             if self._served is not None:
                 self._retired.append(self._served)
-            self._served = _Served(datasette.app(), pinned, Kept(self.cache_bytes))
+            self._served = _Served(datasette.app(), pinned, Kept(self.cache_bytes),
+                                   Kept(self.cache_bytes // HOT_SHARE))
             self._identity = mine
         elif pinned != self.path:
             _unpin(pinned)
@@ -211,8 +214,11 @@ class DatasetteMount:
         key = _cache_key(inner)
         if key is not None and (kept := served.pages.get(key)) is not None:
             start, packed = kept
+            if (body := served.hot.get(key)) is None:
+                body = lz4.frame.decompress(packed)
+                served.hot.keep(key, body, len(body))
             await send(dict(start, headers=list(start["headers"])))
-            await send({"type": "http.response.body", "body": lz4.frame.decompress(packed)})
+            await send({"type": "http.response.body", "body": body})
             return
         recording: list | None = None  # [start message, body parts, size] while it may be kept
 
@@ -293,6 +299,9 @@ class _Served:
     app: Any
     pinned: Path
     pages: Kept[tuple[bytes, bytes], tuple[dict, bytes]]
+    hot: Kept[tuple[bytes, bytes], bytes]
+    """The most recently asked of `pages` unpacked as well, in 1/HOT_SHARE of their budget:
+    unpacking the 167 KB table page took LZ4 35 µs, a sixth of what sending it costs."""
     requests: int = 0
 
 
