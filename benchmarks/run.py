@@ -126,22 +126,34 @@ def search_terms(data: dict, n: int = 400) -> list[str]:
 # --- the benchmarks -------------------------------------------------------------------------
 
 
+IMPORT_RUNS = 2
+"""The import and its reference each run twice, in turn, the faster run of each counting: one
+run of each swung their ratio from 0.46× to 0.55× between two runs on one machine."""
+
+
 def bench_import(folder: Path, bundle: Path, say, memory: dict) -> list[Figure]:
-    say("Import: the product's import (full validation, audit events)")
-    done, peak, maxrss = load.run_job(["import", str(bundle), str(folder / "registry.db")], 3600)
-    say(f"  {done['records']:,} records in {done['seconds']:.1f} s")
-    say("Import reference: msgspec validation alone + raw executemany of the same rows")
-    ref, ref_peak, ref_maxrss = load.run_job(
-        ["import-reference", str(bundle), str(folder / "reference.db")], 3600)
-    (folder / "reference.db").unlink(missing_ok=True)
-    say(f"  {ref['seconds']:.1f} s (validation {ref['validate_seconds']:.1f} s, insert "
-        f"{ref['insert_seconds']:.1f} s)")
+    say("Import: the product's import (full validation, audit events), against msgspec "
+        f"validation alone + raw executemany of the same rows, {IMPORT_RUNS} runs each in turn")
+    runs, refs = [], []
+    for n in range(1, IMPORT_RUNS + 1):
+        runs.append(load.run_job(["import", str(bundle), str(folder / "registry.db")], 3600))
+        say(f"  import, run {n}: {runs[-1][0]['records']:,} records in "
+            f"{runs[-1][0]['seconds']:.1f} s")
+        refs.append(load.run_job(
+            ["import-reference", str(bundle), str(folder / "reference.db")], 3600))
+        (folder / "reference.db").unlink(missing_ok=True)
+        ref = refs[-1][0]
+        say(f"  reference, run {n}: {ref['seconds']:.1f} s (validation "
+            f"{ref['validate_seconds']:.1f} s, insert {ref['insert_seconds']:.1f} s)")
+    done, peak, maxrss = min(runs, key=lambda run: run[0]["seconds"])
+    ref, ref_peak, ref_maxrss = min(refs, key=lambda run: run[0]["seconds"])
     rate, ref_rate = done["records"] / done["seconds"], ref["records"] / ref["seconds"]
     memory["import"] = (peak, maxrss, ref_peak, ref_maxrss, "validation + raw insert", None)
     return [judged(Figure(
         f"import of {done['records']:,} records", rate, "records/s", ref_rate,
         "msgspec validation + raw executemany", _ratio(rate, ref_rate),
-        note=f"{done['seconds']:.1f} s vs {ref['seconds']:.1f} s"), "ratio>=", 0.7)]
+        note=f"{done['seconds']:.1f} s vs {ref['seconds']:.1f} s, the faster of "
+             f"{IMPORT_RUNS} runs each"), "ratio>=", 0.7)]
 
 
 def bench_publish(folder: Path, say, memory: dict, references: dict) -> list[Figure]:

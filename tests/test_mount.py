@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from collections import deque
@@ -101,6 +102,23 @@ def same_headers(response) -> list[tuple[str, str]]:
     """The headers that are the same for every asker (not the date, not their rate limit)."""
     return [(k, v) for k, v in response.headers.items()
             if k != "date" and not k.startswith("ratelimit-")]
+
+
+def test_datasette_reads_the_file_with_two_threads_and_small_page_caches(demo):
+    """Two query threads per worker, and SQLite's page cache of each connection to the
+    published file 256 KiB instead of 2 MB: the kernel keeps the file's pages for all."""
+    assert demo.get(f"{PREFIX}/witte-lijst/tools.json?_size=1").status_code == 200
+    datasette = served(demo).datasette
+    assert datasette.setting("num_sql_threads") == 2
+    assert datasette.executor._max_workers == 2
+
+    async def cache_sizes():
+        return [(await datasette.databases[name].execute("PRAGMA cache_size")).first()[0]
+                for name in ("witte-lijst", "_internal")]
+
+    published, internal = asyncio.run(cache_sizes())
+    assert published == -256
+    assert internal != -256
 
 
 def test_a_page_is_built_once_per_publication_and_the_same_when_kept(demo):

@@ -34,8 +34,8 @@ FTS_COLUMNS = ["search", "description"]
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 """Case- and accent-insensitive, no stemmer: `porter` would stem Dutch as English."""
 
-TOOL_INDEXES = ["name", "name_key", "vendor_id", "verdict", "verdict_label", "category_label", "level_codes", "agreement_status_label",
-                "pseudonymisation_label"]
+TOOL_INDEXES = ["name", "name_key", "vendor_id", "verdict", "verdict_label", "category_label",
+                "level_codes", "agreement_status_label", "pseudonymisation_label"]
 """The sort column, the lookups of the check API, and every facet column (`category`
 through `KINDRED_INDEX`, which starts with it)."""
 KINDRED_INDEX = ("category", "verdict", "next_verdict", "verdict_changes_on", "level_codes",

@@ -10,7 +10,7 @@ pinned to that one file (see `_pin`) and started before any request reaches it.
 Datasette keeps running its queries in its threads, not in the worker's event loop
 (`num_sql_threads` 0 would save about a fifth of a searched page's CPU): a slow filtered
 query may take up to its one-second limit, and a teacher's check on the same worker must
-not wait for it.
+not wait for it. Two threads, not Datasette's three (`SQL_THREADS`).
 
 A published file never changes, so neither does Datasette's answer to the same GET: each
 instance keeps its answers, compressed (a `Kept`, the least recently asked forgotten first),
@@ -48,8 +48,12 @@ PAGE_CACHE_BYTES = 16 * 1024 * 1024
 """Answers kept per worker (and per publication)."""
 MAX_KEPT_PAGE = 1024 * 1024
 """A larger answer (a long CSV export) is sent, not kept."""
+SQL_THREADS = 2
+"""Datasette's query threads per worker: each keeps a connection and memory of its own (about
+15 MB less per server under the whitelist's load, see benchmarks/), and a server has a
+worker per core already, so a third thread per worker ran no more queries at once."""
 HOT_SHARE = 10
-"""The kept pages the most recently asked are also kept unpacked, in a tenth more memory."""
+"""A tenth of the pages' budget keeps the most recently asked of them unpacked too."""
 
 METADATA_PATH = METADATA
 """Shipped with the plugin; the repository's `datasette-metadata.json` is the same file."""
@@ -124,7 +128,8 @@ class DatasetteMount:
         datasette = Datasette(
             immutables=[str(pinned)],
             metadata=self.metadata,
-            settings={**SETTINGS, "base_url": self.prefix + "/"},
+            settings={**SETTINGS, "base_url": self.prefix + "/",
+                      "num_sql_threads": SQL_THREADS},
         )
         try:
             # Datasette starts on its first request, but lets a second one in before that
@@ -143,8 +148,9 @@ class DatasetteMount:
         if self._served is None or (mine == now and now != self._identity):
             if self._served is not None:
                 self._retired.append(self._served)
-            self._served = _Served(datasette.app(), pinned, Kept(self.cache_bytes),
-                                   Kept(self.cache_bytes // HOT_SHARE))
+            hot = self.cache_bytes // HOT_SHARE
+            self._served = _Served(datasette, datasette.app(), pinned,
+                                   Kept(self.cache_bytes - hot), Kept(hot))
             self._identity = mine
         elif pinned != self.path:
             _unpin(pinned)
@@ -296,11 +302,12 @@ class _Served:
     """One Datasette instance, the link to the file it serves, its answers kept and its
     requests under way."""
 
+    datasette: Any
     app: Any
     pinned: Path
     pages: Kept[tuple[bytes, bytes], tuple[dict, bytes]]
     hot: Kept[tuple[bytes, bytes], bytes]
-    """The most recently asked of `pages` unpacked as well, in 1/HOT_SHARE of their budget:
+    """The most recently asked of `pages` unpacked as well, in 1/HOT_SHARE of the budget:
     unpacking the 167 KB table page took LZ4 35 µs, a sixth of what sending it costs."""
     requests: int = 0
 

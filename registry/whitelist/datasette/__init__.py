@@ -9,7 +9,8 @@ serves it with (the same file as the repository's `datasette-metadata.json`).
 
 Its hooks, a noun a module:
 
-- `settings`: settings that keep 100,000 tools fast, where the operator left the default;
+- `settings`: settings that keep 100,000 tools fast, where the operator left the default, and
+  a small SQLite page cache per connection to the published file;
 - `pages`: the footer's publication and disclaimer, hidden columns, lists shown as lists, and
   no page that sets a cookie;
 - `search`: `_search` folded the way the index was built (`name_key`), every word a prefix, so
@@ -45,7 +46,7 @@ from registry.whitelist.datasette.pages import (
 from registry.whitelist.datasette.queries import check_query
 from registry.whitelist.datasette.responses import asgi_wrapper
 from registry.whitelist.datasette.search import fold_search
-from registry.whitelist.datasette.settings import SETTINGS, startup
+from registry.whitelist.datasette.settings import SETTINGS, prepare_connection, startup
 
 METADATA = Path(__file__).parent / "metadata.json"
 
@@ -57,6 +58,7 @@ __all__ = [
     "extra_template_vars",
     "fold_search",
     "handle_exception",
+    "prepare_connection",
     "prepare_jinja2_environment",
     "register_facet_classes",
     "register_routes",
