@@ -28,8 +28,8 @@ SETTINGS = {
 PAGE_CACHE_KIB = 256
 """SQLite's own page cache per connection to the published file (its default is 2 MB). The
 file never changes and is read through the kernel's page cache, which every connection and
-worker share; a private 2 MB per connection kept the same pages again, four connections per
-worker (see benchmarks/: about 11 MB less per server under the whitelist's load)."""
+worker share; a private 2 MB per connection (one per query thread) kept the same pages
+again (see benchmarks/: about 11 MB less per server under the whitelist's load)."""
 
 
 @hookimpl
